@@ -1,0 +1,193 @@
+package io.nlpstream.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The one configuration object of nlpstream: immutable, validated at construction, every key with a
+ * type, a default and a doc string (Kafka's {@link ConfigDef}, so the reference documentation is
+ * generated from these definitions: {@link #CONFIG}{@code .toEnrichedRst()}).
+ *
+ * <p>Sources, lowest precedence first: defaults, a properties file, environment variables
+ * ({@link #fromEnvironment}: {@code NLPSTREAM_BATCH_MAX_TOKENS=4096} sets {@code batch.max.tokens}),
+ * explicit overrides (command-line flags). Environment variables are read in this class only.
+ *
+ * <p>Keys prefixed {@value #KAFKA_PREFIX} are passed, without the prefix, to the Kafka clients and
+ * Kafka Streams (for example {@code kafka.security.protocol}). An unknown key that is neither
+ * defined here nor prefixed fails start-up with a message naming it.
+ */
+public final class NlpstreamConfig extends AbstractConfig {
+
+  public static final String KAFKA_PREFIX = "kafka.";
+  public static final String ENV_PREFIX = "NLPSTREAM_";
+
+  // --- Kafka ---
+  public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+  public static final String APPLICATION_ID = "application.id";
+  public static final String PROCESSING_GUARANTEE = "processing.guarantee";
+  public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
+  public static final String STATE_DIR = "state.dir";
+  public static final String STREAM_THREADS = "stream.threads";
+  public static final String TOPIC_PARTITIONS = "topic.partitions";
+  public static final String TOPIC_REPLICATION_FACTOR = "topic.replication.factor";
+
+  // --- Topics ---
+  public static final String TOPIC_INPUT = "topic.input";
+  public static final String TOPIC_ENRICHED = "topic.enriched";
+  public static final String TOPIC_DLQ = "topic.dlq";
+  public static final String TOPIC_GPT_REQUESTS = "topic.gpt.requests";
+
+  // --- Input limits ---
+  public static final String MAX_INPUT_BYTES = "max.input.bytes";
+
+  // --- BERT stage batching ---
+  public static final String BATCH_MAX_TOKENS = "batch.max.tokens";
+  public static final String BATCH_MAX_SIZE = "batch.max.size";
+  public static final String BATCH_MAX_WAIT_MS = "batch.max.wait.ms";
+  public static final String BATCH_MAX_QUEUED_TOKENS = "batch.max.queued.tokens";
+
+  // --- Inference runtime ---
+  public static final String INFERENCE_PROVIDER = "inference.provider";
+  public static final String INFERENCE_CUDA_DEVICE = "inference.cuda.device";
+  public static final String INFERENCE_INTRA_OP_THREADS = "inference.intra.op.threads";
+  public static final String MODEL_CATALOG_DIR = "model.catalog.dir";
+  public static final String MODEL_BERT = "model.bert";
+
+  // --- Routing to the GPT stage ---
+  public static final String ROUTING_RULES = "routing.rules";
+
+  public static final ConfigDef CONFIG = new ConfigDef()
+      .define(BOOTSTRAP_SERVERS, Type.STRING, "", Importance.HIGH,
+          "Kafka bootstrap servers (host:port,...). Required by 'run'; 'demo' sets it to its embedded broker.")
+      .define(APPLICATION_ID, Type.STRING, "nlpstream-enrich", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Kafka Streams application id of the BERT stage: consumer group, state store and changelog prefix.")
+      .define(PROCESSING_GUARANTEE, Type.STRING, "exactly_once_v2",
+          ValidString.in("at_least_once", "exactly_once_v2"), Importance.HIGH,
+          "Kafka Streams processing guarantee. Under exactly_once_v2 the buffered records, the outputs and the"
+              + " input offsets commit in one transaction.")
+      .define(COMMIT_INTERVAL_MS, Type.LONG, 100L, Range.atLeast(1), Importance.MEDIUM,
+          "How often Kafka Streams commits (ms). Bounds the end-to-end latency under exactly_once_v2.")
+      .define(STATE_DIR, Type.STRING, defaultStateDir(), Importance.MEDIUM,
+          "Directory of Kafka Streams' local state (the batch buffer store).")
+      .define(STREAM_THREADS, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM,
+          "Kafka Streams threads. They only parse, buffer and forward: inference runs on the shared batcher"
+              + " thread, so one is enough unless parsing becomes the bottleneck.")
+      .define(TOPIC_PARTITIONS, Type.INT, 2, Range.atLeast(1), Importance.LOW,
+          "Partitions of the topics nlpstream creates when they do not exist.")
+      .define(TOPIC_REPLICATION_FACTOR, Type.SHORT, (short) 1, Range.atLeast(1), Importance.LOW,
+          "Replication factor of the topics nlpstream creates when they do not exist.")
+      .define(TOPIC_INPUT, Type.STRING, "text.in", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Input topic of text events (JSON objects with a 'text' field).")
+      .define(TOPIC_ENRICHED, Type.STRING, "text.enriched", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Output topic of enriched events.")
+      .define(TOPIC_DLQ, Type.STRING, "text.dlq", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Dead-letter topic: records that could not be processed, with a reason code and the original bytes.")
+      .define(TOPIC_GPT_REQUESTS, Type.STRING, "text.gpt.requests", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Topic of generation requests for the GPT stage (routed records).")
+      .define(MAX_INPUT_BYTES, Type.INT, 256 * 1024, Range.atLeast(1), Importance.MEDIUM,
+          "Largest accepted input value in bytes; larger values go to the dead-letter topic as too_large"
+              + " before any parsing.")
+      .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(1), Importance.MEDIUM,
+          "Token budget of one encoder batch: batch size x longest sequence (padded tokens).")
+      .define(BATCH_MAX_SIZE, Type.INT, 64, Range.atLeast(1), Importance.MEDIUM,
+          "Most sequences in one encoder batch.")
+      .define(BATCH_MAX_WAIT_MS, Type.LONG, 20L, Range.atLeast(0), Importance.MEDIUM,
+          "Latency bound (ms): the oldest buffered record is inferred at the latest this long after it arrived.")
+      .define(BATCH_MAX_QUEUED_TOKENS, Type.INT, 65536, Range.atLeast(1), Importance.LOW,
+          "Backpressure: tokens that may wait for inference before stream threads block.")
+      .define(INFERENCE_PROVIDER, Type.STRING, "cpu", ValidString.in("cpu", "cuda"), Importance.HIGH,
+          "ONNX Runtime execution provider. 'cuda' needs the GPU build (mvn -Pgpu) and a CUDA device.")
+      .define(INFERENCE_CUDA_DEVICE, Type.INT, 0, Range.atLeast(0), Importance.LOW,
+          "CUDA device id when inference.provider=cuda.")
+      .define(INFERENCE_INTRA_OP_THREADS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
+          "ONNX Runtime intra-op threads per session; 0 = the number of available processors (one inference"
+              + " runs at a time, on the batcher thread, so it may use every core).")
+      .define(MODEL_CATALOG_DIR, Type.STRING, "", Importance.MEDIUM,
+          "Extra model catalogue directory (one sub-directory per model id, each with model.json), searched"
+              + " before the catalogue built into the nlpstream-models jar. Empty = the built-in catalogue only.")
+      .define(MODEL_BERT, Type.STRING, "minilm-heads", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Model id (in the catalogue) of the BERT stage: an encoder with sentiment, entity and class heads.")
+      .define(ROUTING_RULES, Type.STRING, "source=chat&sentiment=negative->reply;words>150->summary",
+          Importance.MEDIUM,
+          "Rules that route enriched records to the GPT stage, tried in order, first match wins; a record's own"
+              + " 'task' field always wins. Grammar: rule (';' rule)*, rule = cond ('&' cond)* '->' (summary|reply),"
+              + " cond = source=X | lang=X | sentiment=L | class=L | words>N | entities>N. Empty = no rules.");
+
+  private NlpstreamConfig(Map<String, ?> props) {
+    super(CONFIG, props, false);
+    for (String key : props.keySet()) {
+      if (!CONFIG.names().contains(key) && !key.startsWith(KAFKA_PREFIX)) {
+        throw new ConfigException(key, props.get(key),
+            "unknown configuration key (known keys: see README 'Configuration'; Kafka client keys take the '"
+                + KAFKA_PREFIX + "' prefix)");
+      }
+    }
+  }
+
+  /** Defaults plus {@code overrides}; validates every value. */
+  public static NlpstreamConfig of(Map<String, ?> overrides) {
+    return new NlpstreamConfig(new HashMap<>(overrides));
+  }
+
+  /**
+   * Defaults, then {@code file} (if not null), then the environment ({@code NLPSTREAM_*}), then
+   * {@code overrides}.
+   */
+  public static NlpstreamConfig load(Path file, Map<String, String> env, Map<String, ?> overrides) {
+    Map<String, Object> props = new HashMap<>();
+    if (file != null) {
+      if (!Files.isRegularFile(file)) {
+        throw new ConfigException("configuration file " + file + " does not exist or is not a file");
+      }
+      Properties p = new Properties();
+      try (InputStream in = Files.newInputStream(file)) {
+        p.load(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read configuration file " + file, e);
+      }
+      p.stringPropertyNames().forEach(k -> props.put(k, p.getProperty(k).trim()));
+    }
+    props.putAll(fromEnvironment(env));
+    props.putAll(overrides);
+    return new NlpstreamConfig(props);
+  }
+
+  /**
+   * Maps {@code NLPSTREAM_BATCH_MAX_TOKENS} to {@code batch.max.tokens} and
+   * {@code NLPSTREAM_KAFKA_SASL_JAAS_CONFIG} to {@code kafka.sasl.jaas.config}. The only place that
+   * reads configuration from the environment.
+   */
+  public static Map<String, String> fromEnvironment(Map<String, String> env) {
+    Map<String, String> props = new HashMap<>();
+    env.forEach((name, value) -> {
+      if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length()) {
+        String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+        props.put(key, value);
+      }
+    });
+    return props;
+  }
+
+  /** The {@value #KAFKA_PREFIX}-prefixed keys, prefix removed. */
+  public Map<String, Object> kafkaOverrides() {
+    return originalsWithPrefix(KAFKA_PREFIX, true);
+  }
+
+  private static String defaultStateDir() {
+    return Path.of(System.getProperty("java.io.tmpdir"), "nlpstream-state").toString();
+  }
+}
