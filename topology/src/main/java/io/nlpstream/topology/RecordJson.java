@@ -22,7 +22,8 @@ public final class RecordJson {
 
   static final ObjectMapper MAPPER = new ObjectMapper()
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+      .setDefaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL,
+          JsonInclude.Include.NON_NULL))
       // Our own stored records may gain fields in a later version; reading an older store must not fail.
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
