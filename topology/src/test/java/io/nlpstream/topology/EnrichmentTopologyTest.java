@@ -266,7 +266,7 @@ class EnrichmentTopologyTest {
 
   @Test
   void anInferenceFailureDeadLettersThatRecordWhileTheRestOfItsBatchFlows() {
-    EnrichmentHarness h = start(Map.of(NlpstreamConfig.BATCH_MAX_WAIT_MS, 200L));
+    EnrichmentHarness h = start(Map.of(NlpstreamConfig.BATCH_MAX_WAIT_MS, 1000L));  // one pool: a batch of three
     String bad = "{\"id\":\"bad\",\"text\":\"this one goes boom\"}";
     h.pipe("{\"id\":\"a\",\"text\":\"alpha\"}");
     h.pipe(bad);
