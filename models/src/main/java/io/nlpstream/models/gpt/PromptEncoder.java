@@ -1,0 +1,65 @@
+package io.nlpstream.models.gpt;
+
+import java.util.Arrays;
+
+/**
+ * Turns a request's text into prompt token ids: sanitize the input, render the kind's template,
+ * tokenize the whole prompt as the model's tokenizer does, and cut an input that does not fit.
+ *
+ * <p>Truncation policy: the prompt may use {@code contextLength - maxNewTokens} tokens. When it
+ * needs more, the <em>input</em> is cut at a token boundary (the template is never cut): a
+ * {@link PromptTemplate.Keep#START START} template keeps the input's first tokens (articles), an
+ * {@link PromptTemplate.Keep#END END} template its last tokens (conversations). The kept tokens are
+ * decoded back to text and the prompt is rendered and tokenized again, so the final ids are exactly
+ * what the tokenizer makes of the final prompt text; when the re-tokenized prompt still overshoots
+ * (merges across the cut), a few more tokens are dropped until it fits. The result is flagged
+ * {@link EncodedPrompt#truncated()}.
+ *
+ * <p>Thread-safe (stateless apart from the thread-safe tokenizer).
+ */
+final class PromptEncoder {
+
+  private final DecoderTokenizer tokenizer;
+  private final PromptTemplates templates;
+  private final int contextLength;
+
+  PromptEncoder(DecoderTokenizer tokenizer, PromptTemplates templates, int contextLength) {
+    this.tokenizer = tokenizer;
+    this.templates = templates;
+    this.contextLength = contextLength;
+  }
+
+  PromptTemplates templates() {
+    return templates;
+  }
+
+  /**
+   * @throws IllegalArgumentException when the template alone leaves no room for any input within
+   *                                  {@code contextLength - maxNewTokens}
+   */
+  EncodedPrompt encode(GenerationKind kind, String text, int maxNewTokens) {
+    PromptTemplate template = templates.forKind(kind);
+    int budget = contextLength - maxNewTokens;
+    String input = template.sanitize(text, tokenizer.specialTokens());
+    long[] ids = tokenizer.encodePrompt(template.render(input));
+    long[] inputIds = tokenizer.encode(input);
+    if (ids.length <= budget) {
+      return new EncodedPrompt(ids, false, inputIds.length, inputIds.length, input);
+    }
+    int keep = inputIds.length - (ids.length - budget);
+    while (keep > 0) {
+      long[] kept = template.keep() == PromptTemplate.Keep.START
+          ? Arrays.copyOfRange(inputIds, 0, keep)
+          : Arrays.copyOfRange(inputIds, inputIds.length - keep, inputIds.length);
+      // Decoding can bring a marker back only through text the sanitizer already saw; sanitize again anyway.
+      String keptText = template.sanitize(tokenizer.decode(kept), tokenizer.specialTokens());
+      ids = tokenizer.encodePrompt(template.render(keptText));
+      if (ids.length <= budget) {
+        return new EncodedPrompt(ids, true, inputIds.length, keep, keptText);
+      }
+      keep -= ids.length - budget;
+    }
+    throw new IllegalArgumentException("the " + kind.wireName() + " template alone needs more than "
+        + budget + " tokens (context " + contextLength + " minus max_new_tokens " + maxNewTokens + ")");
+  }
+}
