@@ -10,7 +10,9 @@ Two model directories in the Hugging Face ONNX layout, each well under 1 MB:
                (4 query heads, 2 kv heads), RMSNorm, SwiGLU MLP; SentencePiece-style BPE
                tokenizer with byte fallback and a <s> prepended by the post-processor.
 
-Each directory holds config.json, generation_config.json, tokenizer.json, tokenizer_config.json,
+bad-past-names/ is malformed on purpose (past inputs named past.0.key/value) for the load checks.
+
+Each model directory holds config.json, generation_config.json, tokenizer.json, tokenizer_config.json,
 model.onnx and reference.json. The ONNX graph is one "with past" decoder:
 
   in:  input_ids [B,S] int64, attention_mask [B,P+S] int64, (position_ids [B,S] int64),
@@ -577,6 +579,31 @@ def build(out_dir, name, model, tokenizer, eos, bos, tokenizer_config):
     print("%s: vocab %d, %d bytes" % (d, model.lm_head.out_features, size))
 
 
+def build_renamed_past(out_dir, tokenizer):
+    """A malformed fixture: a 1-layer decoder whose past inputs are named past.0.key/value.
+
+    Everything else is consistent, so a loader must fail on the names alone."""
+    d = os.path.join(out_dir, "bad-past-names")
+    os.makedirs(d, exist_ok=True)
+    model = TinyGpt2(tokenizer.vocab_size(), width=16, layers=1, heads=2)
+    scale_weights(model, seed=3)
+    model.eval()
+    path = os.path.join(d, "model.onnx")
+    export(model, path)
+    graph = onnx.load(path)
+    renames = {"past_key_values.0.key": "past.0.key", "past_key_values.0.value": "past.0.value"}
+    for value in graph.graph.input:
+        value.name = renames.get(value.name, value.name)
+    for node in graph.graph.node:
+        for i, name in enumerate(node.input):
+            node.input[i] = renames.get(name, name)
+    onnx.checker.check_model(graph)
+    onnx.save(graph, path)
+    write_json(os.path.join(d, "config.json"), model.config_json(tokenizer.eot_id, tokenizer.eot_id))
+    write_json(os.path.join(d, "tokenizer.json"), tokenizer.tokenizer_json())
+    print("%s: malformed on purpose (past input names)" % d)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     default_out = os.path.normpath(os.path.join(here, "..", "..", "src", "test", "resources", "gpt"))
@@ -591,6 +618,8 @@ def main():
     build(args.out, "tiny-gpt2", gpt2, bpe, eos=bpe.eot_id, bos=bpe.eot_id,
           tokenizer_config={"tokenizer_class": "GPT2Tokenizer", "bos_token": bpe.eot, "eos_token": bpe.eot,
                             "unk_token": bpe.eot, "model_max_length": CONTEXT, "add_bos_token": False})
+
+    build_renamed_past(args.out, bpe)
 
     sp = SentencePieceBpe(CORPUS)
     llama = TinyLlama(sp.vocab_size())

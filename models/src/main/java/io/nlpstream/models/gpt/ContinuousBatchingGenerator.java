@@ -16,6 +16,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -81,7 +82,7 @@ final class ContinuousBatchingGenerator implements Generator {
   private final AtomicLong prefills = new AtomicLong();
   private final AtomicLong prefillRows = new AtomicLong();
   private final AtomicLong generatedTokens = new AtomicLong();
-  private volatile int runningCount;
+  private final AtomicInteger runningCount = new AtomicInteger();
 
   private ContinuousBatchingGenerator(String modelId, DecoderConfig config, DecoderTokenizer tokenizer,
                                       DecoderSession session, GeneratorOptions options) {
@@ -199,7 +200,7 @@ final class ContinuousBatchingGenerator implements Generator {
       lock.unlock();
     }
     return new GeneratorStats(submitted.get(), completed.get(), failed.get(), decodeSteps.get(), decodedRows.get(),
-        prefills.get(), prefillRows.get(), generatedTokens.get(), runningCount, waitingNow);
+        prefills.get(), prefillRows.get(), generatedTokens.get(), runningCount.get(), waitingNow);
   }
 
   /** Cancels what has not finished, stops the loop and releases the session and tokenizer. Idempotent. */
@@ -277,6 +278,8 @@ final class ContinuousBatchingGenerator implements Generator {
         break;
       }
       waiting.poll();
+      next.admitted = true;
+      runningCount.incrementAndGet();
       admitted.add(next);
       budget -= next.cost();
       longest = newLongest;
@@ -293,7 +296,6 @@ final class ContinuousBatchingGenerator implements Generator {
     } else {
       iterateUncached(admitted);
     }
-    runningCount = running.size();
   }
 
   private void iterateCached(List<Sequence> admitted) {
@@ -381,6 +383,7 @@ final class ContinuousBatchingGenerator implements Generator {
       if (s.retired()) {
         reservedTokens -= s.cost();
         if (!s.finished()) {
+          leave(s);
           countFailure(); // cancelled by its caller
         }
       } else {
@@ -528,25 +531,43 @@ final class ContinuousBatchingGenerator implements Generator {
     return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
   }
 
+  // Counters move before the future completes, so that a caller woken by it sees them.
   private void complete(Sequence s, long now) {
-    if (s.future.complete(s.result(now))) {
+    if (!s.future.isDone()) {
+      leave(s);
       completed.incrementAndGet();
+      if (!s.future.complete(s.result(now))) { // cancelled in between
+        completed.decrementAndGet();
+        failed.incrementAndGet();
+      }
+    }
+  }
+
+  /** The sequence stops counting as running (it may still occupy a row until the next iteration). */
+  private void leave(Sequence s) {
+    if (s.admitted) {
+      s.admitted = false;
+      runningCount.decrementAndGet();
     }
   }
 
   private void fail(Sequence s, Throwable cause) {
     reservedTokens -= s.cost();
-    if (s.future.completeExceptionally(cause)) {
+    failFuture(s, cause);
+  }
+
+  private void failFuture(Sequence s, Throwable cause) {
+    leave(s);
+    if (!s.future.isDone()) {
       failed.incrementAndGet();
+      s.future.completeExceptionally(cause);
     }
   }
 
   private void failAll(List<Sequence> sequences, Throwable cause) {
     for (Sequence s : sequences) {
       if (!s.finished()) {
-        if (s.future.completeExceptionally(cause)) {
-          failed.incrementAndGet();
-        }
+        failFuture(s, cause);
       }
       reservedTokens -= s.cost();
     }
@@ -569,11 +590,8 @@ final class ContinuousBatchingGenerator implements Generator {
     }
     pending.addAll(running);
     running.clear();
-    runningCount = 0;
     for (Sequence s : pending) {
-      if (s.future.completeExceptionally(cancelled)) {
-        failed.incrementAndGet();
-      }
+      failFuture(s, cancelled);
     }
     try {
       session.close();

@@ -32,7 +32,7 @@ import java.util.OptionalLong;
  *                         length end it)
  * @param bosTokenId       beginning-of-sequence id, if the config names one
  * @param padTokenId       id fed at padded positions (never attended to): {@code pad_token_id}, else
- *                         the first EOS id, else 0
+ *                         the first EOS id, else 0; always inside the vocabulary
  */
 public record DecoderConfig(
     String modelType,
@@ -97,7 +97,13 @@ public record DecoderConfig(
         ? OptionalLong.of(bosNode.asLong()) : OptionalLong.empty();
     JsonNode padNode = generation != null && generation.has("pad_token_id")
         ? generation.get("pad_token_id") : config.get("pad_token_id");
-    long pad = padNode != null && padNode.canConvertToLong() ? padNode.asLong() : eos.isEmpty() ? 0 : eos.get(0);
+    // Padded positions are masked, but their ids still go through the embedding lookup: keep them in range.
+    long pad = 0;
+    if (padNode != null && padNode.canConvertToLong() && padNode.asLong() >= 0 && padNode.asLong() < vocab) {
+      pad = padNode.asLong();
+    } else {
+      pad = eos.stream().filter(id -> id >= 0 && id < vocab).findFirst().orElse(0L);
+    }
     return new DecoderConfig(modelType, layers, heads, kvHeads, headDim, vocab, context, eos, bos, pad);
   }
 

@@ -31,6 +31,9 @@ final class Sequence {
   /** Tokens of this sequence held in the KV cache (its real, unpadded length there). */
   int cached;
 
+  /** Admitted to the batch and not yet completed (for the running count). */
+  boolean admitted;
+
   Sequence(GenerationRequest request, EncodedPrompt prompt, List<String> templateStops, List<Long> eosIds,
            int contextLength, long submittedNanos) {
     this.request = request;
