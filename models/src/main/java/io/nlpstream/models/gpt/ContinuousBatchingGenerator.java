@@ -82,6 +82,8 @@ final class ContinuousBatchingGenerator implements Generator {
   private final AtomicLong prefills = new AtomicLong();
   private final AtomicLong prefillRows = new AtomicLong();
   private final AtomicLong generatedTokens = new AtomicLong();
+  private final AtomicLong prefillNanos = new AtomicLong();
+  private final AtomicLong decodeNanos = new AtomicLong();
   private final AtomicInteger runningCount = new AtomicInteger();
 
   private ContinuousBatchingGenerator(String modelId, DecoderConfig config, DecoderTokenizer tokenizer,
@@ -200,7 +202,8 @@ final class ContinuousBatchingGenerator implements Generator {
       lock.unlock();
     }
     return new GeneratorStats(submitted.get(), completed.get(), failed.get(), decodeSteps.get(), decodedRows.get(),
-        prefills.get(), prefillRows.get(), generatedTokens.get(), runningCount.get(), waitingNow);
+        prefills.get(), prefillRows.get(), generatedTokens.get(), prefillNanos.get(), decodeNanos.get(),
+        runningCount.get(), waitingNow);
   }
 
   /** Cancels what has not finished, stops the loop and releases the session and tokenizer. Idempotent. */
@@ -414,7 +417,9 @@ final class ContinuousBatchingGenerator implements Generator {
       }
     }
     FloatBuffer out = logits(n, len);
+    long start = System.nanoTime();
     session.forward(n, len, 0, ids, mask, positions, cache.emptyPast(), cache.staging(n, len), out);
+    prefillNanos.addAndGet(System.nanoTime() - start);
     prefills.incrementAndGet();
     prefillRows.addAndGet(n);
     long now = System.nanoTime();
@@ -447,7 +452,9 @@ final class ContinuousBatchingGenerator implements Generator {
       positions[r] = s.cached;
     }
     FloatBuffer out = logits(b, 1);
+    long start = System.nanoTime();
     session.forward(b, 1, past, ids, mask, positions, cache.past(), cache.present(1), out);
+    decodeNanos.addAndGet(System.nanoTime() - start);
     cache.commit(1);
     decodeSteps.incrementAndGet();
     decodedRows.addAndGet(b);
@@ -494,8 +501,10 @@ final class ContinuousBatchingGenerator implements Generator {
       }
     }
     FloatBuffer out = logits(b, len);
+    long start = System.nanoTime();
     try {
       session.forward(b, len, 0, ids, mask, positions, cache.emptyPast(), null, out);
+      decodeNanos.addAndGet(System.nanoTime() - start);
     } catch (RuntimeException e) {
       LOG.warn("generator {}: full recompute over {} sequences failed; failing them", modelId, b, e);
       failAll(running, e);

@@ -7,7 +7,8 @@ import java.util.Arrays;
  *
  * @param ids         token ids of the whole rendered prompt, special tokens included
  * @param truncated   true when the input was cut to fit the context
- * @param inputTokens tokens of the sanitized input before any cut
+ * @param inputTokens tokens of the sanitized input before the token-level cut (a huge input is first
+ *                    cut by characters, see {@link PromptEncoder})
  * @param keptTokens  tokens of the input that were kept (equal to {@code inputTokens} unless truncated)
  * @param keptText    the part of the sanitized input that went into the prompt
  */

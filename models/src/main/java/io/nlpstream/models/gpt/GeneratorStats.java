@@ -11,6 +11,9 @@ package io.nlpstream.models.gpt;
  * @param prefills      prefill calls (one per admission round)
  * @param prefillRows   sequences prefilled
  * @param generated     tokens generated
+ * @param prefillNanos  wall time spent in prefill calls of the decoder
+ * @param decodeNanos   wall time spent in decode-step calls of the decoder (with the KV cache off:
+ *                      the full recomputations)
  * @param running       sequences in the running batch now
  * @param waiting       requests waiting for admission now
  */
@@ -23,6 +26,8 @@ public record GeneratorStats(
     long prefills,
     long prefillRows,
     long generated,
+    long prefillNanos,
+    long decodeNanos,
     int running,
     int waiting) {
 

@@ -15,9 +15,17 @@ import java.util.Arrays;
  * (merges across the cut), a few more tokens are dropped until it fits. The result is flagged
  * {@link EncodedPrompt#truncated()}.
  *
+ * <p>Before tokenizing, an input longer than {@value #CHARS_PER_TOKEN_BOUND} characters per budget
+ * token is cut by characters on the side the template drops, so that a huge input costs bounded
+ * tokenizer work; such an input cannot fit anyway unless its tokens average more than that many
+ * characters.
+ *
  * <p>Thread-safe (stateless apart from the thread-safe tokenizer).
  */
 final class PromptEncoder {
+
+  /** No tokenizer in use averages this many characters per token over a text. */
+  static final int CHARS_PER_TOKEN_BOUND = 64;
 
   private final DecoderTokenizer tokenizer;
   private final PromptTemplates templates;
@@ -40,11 +48,13 @@ final class PromptEncoder {
   EncodedPrompt encode(GenerationKind kind, String text, int maxNewTokens) {
     PromptTemplate template = templates.forKind(kind);
     int budget = contextLength - maxNewTokens;
-    String input = template.sanitize(text, tokenizer.specialTokens());
+    String bounded = precut(text, template.keep(), Math.max(0, budget));
+    boolean precut = bounded.length() < text.length();
+    String input = template.sanitize(bounded, tokenizer.specialTokens());
     long[] ids = tokenizer.encodePrompt(template.render(input));
     long[] inputIds = tokenizer.encode(input);
     if (ids.length <= budget) {
-      return new EncodedPrompt(ids, false, inputIds.length, inputIds.length, input);
+      return new EncodedPrompt(ids, precut, inputIds.length, inputIds.length, input);
     }
     int keep = inputIds.length - (ids.length - budget);
     while (keep > 0) {
@@ -61,5 +71,23 @@ final class PromptEncoder {
     }
     throw new IllegalArgumentException("the " + kind.wireName() + " template alone needs more than "
         + budget + " tokens (context " + contextLength + " minus max_new_tokens " + maxNewTokens + ")");
+  }
+
+  /** At most {@code budget * CHARS_PER_TOKEN_BOUND} chars of {@code text}, from the kept side, whole code points. */
+  private static String precut(String text, PromptTemplate.Keep keep, int budget) {
+    long max = (long) budget * CHARS_PER_TOKEN_BOUND;
+    if (text.length() <= max) {
+      return text;
+    }
+    int n = (int) max;
+    if (keep == PromptTemplate.Keep.START) {
+      int end = Character.isLowSurrogate(text.charAt(n)) ? n - 1 : n;
+      return text.substring(0, end);
+    }
+    int start = text.length() - n;
+    if (Character.isLowSurrogate(text.charAt(start))) {
+      start++;
+    }
+    return text.substring(start);
   }
 }

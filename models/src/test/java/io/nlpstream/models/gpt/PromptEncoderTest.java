@@ -94,6 +94,20 @@ class PromptEncoderTest {
 
   @ParameterizedTest
   @MethodSource("models")
+  void aHugeInputIsBoundedBeforeTokenizingAndStillCutOnTheRightSide(String model) {
+    PromptEncoder encoder = encoder(model, PromptTemplates.plain(), 256);
+    String huge = article(20_000); // ~750k chars
+    EncodedPrompt start = encoder.encode(GenerationKind.SUMMARY, huge, 40);
+    assertThat(start.truncated()).isTrue();
+    assertThat(start.length()).isLessThanOrEqualTo(216);
+    assertThat(start.keptText()).startsWith("Sentence 0 is");
+    assertThat(start.inputTokens()).isLessThan(216 * PromptEncoder.CHARS_PER_TOKEN_BOUND);
+    EncodedPrompt end = encoder.encode(GenerationKind.REPLY, huge, 40);
+    assertThat(end.keptText()).endsWith("Sentence 19999 is about the stream.");
+  }
+
+  @ParameterizedTest
+  @MethodSource("models")
   void theGeneratorFlagsTruncatedRequestsAndStaysInsideTheContext(String model) {
     try (Generator generator = GptFixtures.open(model, GeneratorOptions.builder().maxContextTokens(200).build())) {
       Generation g = GptFixtures.await(generator.submit(
