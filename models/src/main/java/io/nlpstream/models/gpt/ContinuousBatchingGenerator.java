@@ -110,6 +110,11 @@ final class ContinuousBatchingGenerator implements Generator {
     DecoderConfig config = DecoderConfig.read(modelDir);
     Path onnx = onnxFile(modelDir, options);
     DecoderTokenizer tokenizer = DecoderTokenizer.open(modelDir.resolve("tokenizer.json"));
+    if (tokenizer.maxTokenId() >= config.vocabSize()) {
+      tokenizer.close();
+      throw new ModelLoadException(tokenizer.file(), "produces token ids up to " + tokenizer.maxTokenId()
+          + " but config.json says vocab_size " + config.vocabSize() + ": not this model's tokenizer");
+    }
     DecoderSession session;
     try {
       session = DecoderSession.open(env, sessionOptions, onnx, config, modelDir.resolve("config.json").toString(),

@@ -29,10 +29,12 @@ final class DecoderTokenizer implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
   private final String file;
   private final List<String> specialTokens;
+  private final long maxTokenId;
 
-  private DecoderTokenizer(HuggingFaceTokenizer tokenizer, String file, List<String> specialTokens) {
+  private DecoderTokenizer(HuggingFaceTokenizer tokenizer, String file, List<String> specialTokens, long maxTokenId) {
     this.tokenizer = tokenizer;
     this.file = file;
+    this.maxTokenId = maxTokenId;
     this.specialTokens = List.copyOf(specialTokens);
   }
 
@@ -43,12 +45,22 @@ final class DecoderTokenizer implements AutoCloseable {
       throw new ModelLoadException(file, "missing (the decoder's tokenizer is required)");
     }
     List<String> specials = new ArrayList<>();
+    long maxId = -1;
     try {
-      JsonNode added = JSON.readTree(tokenizerJson.toFile()).path("added_tokens");
-      for (JsonNode token : added) {
+      JsonNode root = JSON.readTree(tokenizerJson.toFile());
+      for (JsonNode token : root.path("added_tokens")) {
+        maxId = Math.max(maxId, token.path("id").asLong(-1));
         if (token.path("special").asBoolean(false) && !token.path("content").asText().isEmpty()) {
           specials.add(token.path("content").asText());
         }
+      }
+      JsonNode vocab = root.path("model").path("vocab");
+      if (vocab.isObject()) { // BPE, WordPiece, WordLevel: token -> id
+        for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
+          maxId = Math.max(maxId, id.asLong(-1));
+        }
+      } else if (vocab.isArray()) { // Unigram: [token, score] pairs, id = index
+        maxId = Math.max(maxId, vocab.size() - 1L);
       }
     } catch (IOException e) {
       throw new ModelLoadException(file, "unreadable JSON: " + e.getMessage(), e);
@@ -56,7 +68,7 @@ final class DecoderTokenizer implements AutoCloseable {
     try {
       HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson,
           Map.of("addSpecialTokens", "false", "padding", "false", "truncation", "false"));
-      return new DecoderTokenizer(tokenizer, file, specials);
+      return new DecoderTokenizer(tokenizer, file, specials, maxId);
     } catch (IOException | RuntimeException e) {
       throw new ModelLoadException(file, "cannot be loaded as a Hugging Face tokenizer: " + e.getMessage(), e);
     }
@@ -91,6 +103,11 @@ final class DecoderTokenizer implements AutoCloseable {
 
   String file() {
     return file;
+  }
+
+  /** The largest token id the tokenizer can produce (its vocabulary and added tokens). */
+  long maxTokenId() {
+    return maxTokenId;
   }
 
   @Override

@@ -144,6 +144,17 @@ class ModelDirectoryTest {
   }
 
   @Test
+  void aTokenizerWithIdsBeyondTheVocabularyIsRejected() throws Exception {
+    Path dir = copy(GptFixtures.LLAMA);
+    Files.copy(GptFixtures.dir(GptFixtures.GPT2).resolve("tokenizer.json"), dir.resolve("tokenizer.json"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    editConfig(dir, c -> c.put("vocab_size", 300)); // the GPT-2 fixture's tokenizer has 362 ids
+    ModelLoadException e = loadFailure(dir);
+    assertThat(e.file()).isEqualTo(dir.resolve("tokenizer.json").toString());
+    assertThat(e).hasMessageContaining("token ids up to 361").hasMessageContaining("vocab_size 300");
+  }
+
+  @Test
   void aConfiguredOnnxFileMustExist() {
     assertThatThrownBy(() -> GptFixtures.open(GptFixtures.GPT2,
         GeneratorOptions.builder().onnxFile("onnx/decoder_model_merged.onnx").build()))
