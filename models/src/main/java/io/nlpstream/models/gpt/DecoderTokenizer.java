@@ -65,6 +65,11 @@ final class DecoderTokenizer implements AutoCloseable {
     } catch (IOException e) {
       throw new ModelLoadException(file, "unreadable JSON: " + e.getMessage(), e);
     }
+    // DJL "calls home" when it creates a tokenizer: EC2 metadata probes (1 s timeouts) and, on EC2, a
+    // telemetry request. A streaming service makes no such calls; opt out unless the operator chose.
+    if (System.getenv("OPT_OUT_TRACKING") == null && System.getProperty("OPT_OUT_TRACKING") == null) {
+      System.setProperty("OPT_OUT_TRACKING", "true");
+    }
     try {
       HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson,
           Map.of("addSpecialTokens", "false", "padding", "false", "truncation", "false"));
