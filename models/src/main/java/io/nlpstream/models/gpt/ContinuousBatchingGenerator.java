@@ -267,17 +267,27 @@ final class ContinuousBatchingGenerator implements Generator {
 
   /** Takes waiting requests that fit, first come first served. Called with the lock held. */
   private List<Sequence> admit() {
+    // Rows that finished at the last step leave the batch in this iteration: their room is free now.
+    int active = 0;
+    int freed = 0;
+    for (Sequence s : running) {
+      if (s.retired()) {
+        freed += s.cost();
+      } else {
+        active++;
+      }
+    }
     List<Sequence> admitted = new ArrayList<>();
     int longest = 0;
-    int budget = options.maxBatchTokens() - reservedTokens;
-    while (!waiting.isEmpty() && running.size() + admitted.size() < options.maxBatchSize()) {
+    int budget = options.maxBatchTokens() - reservedTokens + freed;
+    while (!waiting.isEmpty() && active + admitted.size() < options.maxBatchSize()) {
       Sequence next = waiting.peek();
       if (next.future.isDone()) { // cancelled while waiting
         waiting.poll();
         countFailure();
         continue;
       }
-      boolean batchEmpty = running.isEmpty() && admitted.isEmpty();
+      boolean batchEmpty = active == 0 && admitted.isEmpty();
       if (next.cost() > budget && !batchEmpty) {
         break; // a request larger than the whole budget runs alone
       }
