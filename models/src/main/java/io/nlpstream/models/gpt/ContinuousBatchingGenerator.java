@@ -414,26 +414,15 @@ final class ContinuousBatchingGenerator implements Generator {
   /** One prefill call for {@code batch}; samples each first token. Returns those not yet finished. */
   private List<Sequence> prefill(List<Sequence> batch) {
     int n = batch.size();
-    int len = 0;
+    List<long[]> rows = new ArrayList<>(n);
     for (Sequence s : batch) {
-      len = Math.max(len, s.prompt.length());
+      rows.add(s.prompt.ids());
     }
-    long[] ids = new long[n * len];
-    long[] mask = new long[n * len];
-    long[] positions = new long[n * len];
-    Arrays.fill(ids, config.padTokenId());
-    for (int r = 0; r < n; r++) {
-      EncodedPrompt p = batch.get(r).prompt;
-      int pad = len - p.length();
-      for (int t = 0; t < p.length(); t++) {
-        ids[r * len + pad + t] = p.id(t);
-        mask[r * len + pad + t] = 1;
-        positions[r * len + pad + t] = t;
-      }
-    }
+    LeftPadded in = leftPad(rows);
+    int len = in.length();
     FloatBuffer out = logits(n, len);
     long start = System.nanoTime();
-    session.forward(n, len, 0, ids, mask, positions, cache.emptyPast(), cache.staging(n, len), out);
+    session.forward(n, len, 0, in.ids(), in.mask(), in.positions(), cache.emptyPast(), cache.staging(n, len), out);
     prefillNanos.addAndGet(System.nanoTime() - start);
     prefills.incrementAndGet();
     prefillRows.addAndGet(n);
@@ -497,28 +486,16 @@ final class ContinuousBatchingGenerator implements Generator {
       return;
     }
     int b = running.size();
-    long[][] tokens = new long[b][];
-    int len = 0;
-    for (int r = 0; r < b; r++) {
-      tokens[r] = running.get(r).allTokens();
-      len = Math.max(len, tokens[r].length);
+    List<long[]> rows = new ArrayList<>(b);
+    for (Sequence s : running) {
+      rows.add(s.allTokens());
     }
-    long[] ids = new long[b * len];
-    long[] mask = new long[b * len];
-    long[] positions = new long[b * len];
-    Arrays.fill(ids, config.padTokenId());
-    for (int r = 0; r < b; r++) {
-      int pad = len - tokens[r].length;
-      for (int t = 0; t < tokens[r].length; t++) {
-        ids[r * len + pad + t] = tokens[r][t];
-        mask[r * len + pad + t] = 1;
-        positions[r * len + pad + t] = t;
-      }
-    }
+    LeftPadded in = leftPad(rows);
+    int len = in.length();
     FloatBuffer out = logits(b, len);
     long start = System.nanoTime();
     try {
-      session.forward(b, len, 0, ids, mask, positions, cache.emptyPast(), null, out);
+      session.forward(b, len, 0, in.ids(), in.mask(), in.positions(), cache.emptyPast(), null, out);
       decodeNanos.addAndGet(System.nanoTime() - start);
     } catch (RuntimeException e) {
       LOG.warn("generator {}: full recompute over {} sequences failed; failing them", modelId, b, e);
@@ -536,6 +513,34 @@ final class ContinuousBatchingGenerator implements Generator {
         complete(s, now);
       }
     }
+  }
+
+  /** Decoder inputs for token rows padded on the left to the longest: [rows, length] each. */
+  private record LeftPadded(long[] ids, long[] mask, long[] positions, int length) {}
+
+  /**
+   * Left padding keeps every row's last token in the last column, where the next token's logits are
+   * read; positions count each row's own tokens from 0, so padding does not shift them.
+   */
+  private LeftPadded leftPad(List<long[]> rows) {
+    int len = 0;
+    for (long[] row : rows) {
+      len = Math.max(len, row.length);
+    }
+    long[] ids = new long[rows.size() * len];
+    long[] mask = new long[rows.size() * len];
+    long[] positions = new long[rows.size() * len];
+    Arrays.fill(ids, config.padTokenId());
+    for (int r = 0; r < rows.size(); r++) {
+      long[] row = rows.get(r);
+      int at = r * len + len - row.length;
+      System.arraycopy(row, 0, ids, at, row.length);
+      Arrays.fill(mask, at, at + row.length, 1L);
+      for (int t = 0; t < row.length; t++) {
+        positions[at + t] = t;
+      }
+    }
+    return new LeftPadded(ids, mask, positions, len);
   }
 
   /** A direct buffer view for [rows, seq, vocab] logits, reusing the largest one allocated so far. */

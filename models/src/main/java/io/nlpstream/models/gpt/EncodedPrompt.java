@@ -28,10 +28,6 @@ public record EncodedPrompt(long[] ids, boolean truncated, int inputTokens, int 
     return ids.length;
   }
 
-  long id(int i) {
-    return ids[i];
-  }
-
   @Override
   public boolean equals(Object o) {
     return o instanceof EncodedPrompt p && Arrays.equals(ids, p.ids) && truncated == p.truncated

@@ -43,7 +43,7 @@ final class PromptEncoder {
 
   /**
    * @throws IllegalArgumentException when the template alone leaves no room for any input within
-   *                                  {@code contextLength - maxNewTokens}
+   *                                  {@code contextLength - maxNewTokens}, or when the prompt is empty
    */
   EncodedPrompt encode(GenerationKind kind, String text, int maxNewTokens) {
     PromptTemplate template = templates.forKind(kind);
@@ -52,6 +52,10 @@ final class PromptEncoder {
     boolean precut = bounded.length() < text.length();
     String input = template.sanitize(bounded, tokenizer.specialTokens());
     long[] ids = tokenizer.encodePrompt(template.render(input));
+    if (ids.length == 0) {
+      throw new IllegalArgumentException("the " + kind.wireName() + " prompt is empty once markers and special"
+          + " tokens are removed from the input: nothing to generate from");
+    }
     long[] inputIds = tokenizer.encode(input);
     if (ids.length <= budget) {
       return new EncodedPrompt(ids, precut, inputIds.length, inputIds.length, input);

@@ -160,6 +160,19 @@ class PromptEncoderTest {
         .hasMessageContaining("summary template alone needs more than 10 tokens");
   }
 
+  @ParameterizedTest
+  @MethodSource("models")
+  void anInputMadeOnlyOfReservedStringsGivesNoPromptAndIsABadRequest(String model) {
+    PromptEncoder encoder = encoder(model, GptFixtures.rawTemplates(), 256);
+    String onlySpecial = String.join("", tokenizer.specialTokens());
+    if (model.equals(GptFixtures.GPT2)) { // no BOS: the prompt would be empty
+      assertThatThrownBy(() -> encoder.encode(GenerationKind.SUMMARY, onlySpecial, 8))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nothing to generate from");
+    } else { // Llama's tokenizer still adds <s>: a one-token prompt is legitimate
+      assertThat(encoder.encode(GenerationKind.SUMMARY, onlySpecial, 8).ids()).containsExactly(1L);
+    }
+  }
+
   @org.junit.jupiter.api.Test
   void templatesAreValidated() {
     assertThatThrownBy(() -> new PromptTemplate("no placeholder", List.of(), PromptTemplate.Keep.START, List.of()))
