@@ -2,6 +2,7 @@ package io.nlpstream.models.gpt;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import io.nlpstream.models.runtime.InferenceException;
 import io.nlpstream.models.runtime.ModelLoadException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,7 +46,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failure isolation: a failed prefill of several requests is retried one request at a time, so a
  * request that breaks the decoder fails only its own future; a failed decode step fails the
- * sequences of that step and empties the cache, and the loop carries on with the queue.
+ * sequences of that step and empties the cache, and the loop carries on with the queue. Only
+ * {@link InferenceException} (a native failure) is handled so; anything else is a bug: the loop
+ * fails what it holds and stops, and the generator is closed.
  */
 final class ContinuousBatchingGenerator implements Generator {
 
@@ -327,7 +330,7 @@ final class ContinuousBatchingGenerator implements Generator {
     }
     try {
       decodeStep();
-    } catch (RuntimeException e) {
+    } catch (InferenceException e) {
       LOG.warn("generator {}: decode step over {} sequences failed; failing them", modelId, running.size(), e);
       failAll(running, e);
       running.clear();
@@ -341,14 +344,9 @@ final class ContinuousBatchingGenerator implements Generator {
    */
   private void admitCached(List<Sequence> admitted) {
     try {
-      List<Sequence> continuing = prefill(admitted);
-      int[] rows = new int[continuing.size()];
-      for (int i = 0; i < rows.length; i++) {
-        rows[i] = admitted.indexOf(continuing.get(i));
-      }
-      relayout(rows, continuing);
+      joinAfterPrefill(admitted, prefill(admitted));
       return;
-    } catch (RuntimeException batchFailure) {
+    } catch (InferenceException batchFailure) {
       if (admitted.size() == 1) {
         LOG.warn("generator {}: prefill of request {} failed", modelId, admitted.get(0).request.id(), batchFailure);
         fail(admitted.get(0), batchFailure);
@@ -358,14 +356,37 @@ final class ContinuousBatchingGenerator implements Generator {
           batchFailure);
     }
     for (Sequence s : admitted) {
+      FloatBuffer out;
       try {
-        List<Sequence> continuing = prefill(List.of(s));
-        relayout(continuing.isEmpty() ? new int[0] : new int[] {0}, continuing);
-      } catch (RuntimeException e) {
+        out = prefill(List.of(s));
+      } catch (InferenceException e) {
         LOG.warn("generator {}: prefill of request {} failed", modelId, s.request.id(), e);
         fail(s, e);
+        continue;
+      }
+      joinAfterPrefill(List.of(s), out);
+    }
+  }
+
+  /** Samples each prefilled sequence's first token; those that go on join the batch. */
+  private void joinAfterPrefill(List<Sequence> batch, FloatBuffer logits) {
+    int len = logits.capacity() / (batch.size() * config.vocabSize());
+    long now = System.nanoTime();
+    List<Sequence> continuing = new ArrayList<>(batch.size());
+    List<Integer> rows = new ArrayList<>(batch.size());
+    for (int r = 0; r < batch.size(); r++) {
+      Sequence s = batch.get(r);
+      s.cached = s.prompt.length();
+      generatedTokens.incrementAndGet();
+      if (s.sample(logits, (r * len + len - 1) * config.vocabSize(), config.vocabSize(), scratch, tokenizer, now)) {
+        reservedTokens -= s.cost(); // finished on its first token: never joins the batch
+        complete(s, now);
+      } else {
+        continuing.add(s);
+        rows.add(r);
       }
     }
+    relayout(rows.stream().mapToInt(Integer::intValue).toArray(), continuing);
   }
 
   /**
@@ -411,8 +432,11 @@ final class ContinuousBatchingGenerator implements Generator {
     return Arrays.copyOf(keep, n);
   }
 
-  /** One prefill call for {@code batch}; samples each first token. Returns those not yet finished. */
-  private List<Sequence> prefill(List<Sequence> batch) {
+  /**
+   * One prefill call for {@code batch} over an empty past: the present goes to the cache's staging
+   * area; returns the logits [batch, longest prompt, vocab].
+   */
+  private FloatBuffer prefill(List<Sequence> batch) {
     int n = batch.size();
     List<long[]> rows = new ArrayList<>(n);
     for (Sequence s : batch) {
@@ -426,20 +450,7 @@ final class ContinuousBatchingGenerator implements Generator {
     prefillNanos.addAndGet(System.nanoTime() - start);
     prefills.incrementAndGet();
     prefillRows.addAndGet(n);
-    long now = System.nanoTime();
-    List<Sequence> continuing = new ArrayList<>(n);
-    for (int r = 0; r < n; r++) {
-      Sequence s = batch.get(r);
-      s.cached = s.prompt.length();
-      generatedTokens.incrementAndGet();
-      if (s.sample(out, (r * len + len - 1) * config.vocabSize(), config.vocabSize(), scratch, tokenizer, now)) {
-        reservedTokens -= s.cost(); // finished on its first token: never joins the batch
-        complete(s, now);
-      } else {
-        continuing.add(s);
-      }
-    }
-    return continuing;
+    return out;
   }
 
   private void decodeStep() {
@@ -497,7 +508,7 @@ final class ContinuousBatchingGenerator implements Generator {
     try {
       session.forward(b, len, 0, in.ids(), in.mask(), in.positions(), cache.emptyPast(), null, out);
       decodeNanos.addAndGet(System.nanoTime() - start);
-    } catch (RuntimeException e) {
+    } catch (InferenceException e) {
       LOG.warn("generator {}: full recompute over {} sequences failed; failing them", modelId, b, e);
       failAll(running, e);
       running.clear();

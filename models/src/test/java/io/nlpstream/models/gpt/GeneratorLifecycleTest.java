@@ -33,7 +33,7 @@ class GeneratorLifecycleTest {
         }
       }
       assertThat(rejected).isTrue();
-      assertThat(accepted).hasSizeGreaterThanOrEqualTo(3); // one running, two waiting
+      assertThat(accepted).hasSizeGreaterThanOrEqualTo(2); // maxWaiting, plus any the loop took already
       for (CompletableFuture<Generation> f : accepted) {
         Generation g = await(f);
         if (g.finishReason() == FinishReason.LENGTH) {
