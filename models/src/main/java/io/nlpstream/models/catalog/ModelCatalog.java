@@ -154,9 +154,10 @@ public final class ModelCatalog {
       throw new ModelLoadException(manifestFile, "field labels: " + e.getMessage(), e);
     }
 
+    // Small files first: a wrong bundle fails before the encoder's ~90 MB are read and hashed.
     Resolved tokenizerFile = resolve(bundle, enc.tokenizer(), enc.tokenizerSha256(), "encoder.tokenizer");
-    Resolved encoderFile = resolve(bundle, enc.file(), enc.sha256(), "encoder.file");
     Resolved headsFile = resolve(bundle, m.heads().file(), m.heads().sha256(), "heads.file");
+    Resolved encoderFile = resolve(bundle, enc.file(), enc.sha256(), "encoder.file");
 
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     try {
