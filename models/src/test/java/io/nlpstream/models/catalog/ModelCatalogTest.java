@@ -7,10 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nlpstream.models.runtime.ExecutionProvider;
 import io.nlpstream.models.runtime.ModelLoadException;
 import io.nlpstream.models.runtime.OrtRuntime;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +36,29 @@ class ModelCatalogTest {
     assertThat(m.encoder().file()).isEqualTo("classpath:all-minilm-l6-v2.onnx");
     assertThat(m.labels().entities()).hasSize(9).startsWith("O");
     assertThat(m.versionedId()).isEqualTo("test-minilm-heads@0");
+  }
+
+  @Test
+  void findsBundlesInsideJarsAsPackaged() throws Exception {
+    Path jar = dir.resolve("models.jar");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+      for (String entry : List.of("nlpstream/", "nlpstream/catalog/", "nlpstream/catalog/jar-bundle/")) {
+        out.putNextEntry(new JarEntry(entry));
+        out.closeEntry();
+      }
+      out.putNextEntry(new JarEntry("nlpstream/catalog/jar-bundle/model.json"));
+      out.write(FixtureBundle.resource("nlpstream/catalog/" + FixtureBundle.ID + "/model.json"));
+      out.closeEntry();
+    }
+    ClassLoader previous = Thread.currentThread().getContextClassLoader();
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, previous)) {
+      Thread.currentThread().setContextClassLoader(loader);
+      ModelCatalog catalog = ModelCatalog.open(Optional.empty());
+      assertThat(catalog.ids()).contains("jar-bundle", FixtureBundle.ID);
+      assertThat(catalog.manifest("jar-bundle").id()).isEqualTo(FixtureBundle.ID);
+    } finally {
+      Thread.currentThread().setContextClassLoader(previous);
+    }
   }
 
   @Test
