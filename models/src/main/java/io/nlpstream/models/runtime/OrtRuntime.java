@@ -72,7 +72,7 @@ public final class OrtRuntime {
     OrtRuntime runtime = new OrtRuntime(env, options);
     if (options.provider() == ExecutionProvider.CUDA) {
       // Probe now: the CPU build only fails once a session is configured.
-      runtime.newSessionOptions("execution provider probe").close();
+      runtime.newSessionOptions("onnxruntime " + env.getVersion()).close();
     }
     return runtime;
   }
