@@ -499,10 +499,11 @@ def build_hf_ner(seed):
 class MicroTokenClassifier(nn.Module):
     """A few hundred weights: enough for a loadable graph with a given interface."""
 
-    def __init__(self, labels=9):
+    def __init__(self, labels=9, dynamic_labels=False):
         super().__init__()
         self.embed = nn.Embedding(8, 4)
         self.classifier = nn.Linear(4, labels)
+        self.dynamic_labels = dynamic_labels
 
     def forward(self, input_ids, attention_mask=None, extra=None):
         x = self.embed(input_ids.long().clamp(0, 7))
@@ -510,7 +511,12 @@ class MicroTokenClassifier(nn.Module):
             x = x * attention_mask.unsqueeze(-1).to(x.dtype)
         if extra is not None:
             x = x + extra.sum()
-        return self.classifier(x)
+        logits = self.classifier(x)
+        if self.dynamic_labels:
+            # A reshape to a shape computed at run time: not even ONNX Runtime's shape inference
+            # knows the label dimension, so only a run can tell it.
+            logits = logits.reshape(input_ids.shape[0], input_ids.shape[1], -1)
+        return logits
 
 
 class MicroFused(nn.Module):
@@ -540,7 +546,8 @@ def build_broken():
     export(MicroTokenClassifier().eval(), BROKEN / "extra-input.onnx", ["input_ids", "attention_mask", "pixel_values"],
            ["logits"], {"logits"}, input_dtypes={"pixel_values": torch.float32})
     path = BROKEN / "dynamic-labels.onnx"
-    export(MicroTokenClassifier().eval(), path, ["input_ids", "attention_mask"], ["logits"], {"logits"})
+    export(MicroTokenClassifier(dynamic_labels=True).eval(), path, ["input_ids", "attention_mask"], ["logits"],
+           {"logits"})
     graph = onnx.load(str(path))
     dim = graph.graph.output[0].type.tensor_type.shape.dim[2]
     dim.Clear()

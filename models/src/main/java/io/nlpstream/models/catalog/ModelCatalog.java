@@ -29,6 +29,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.EnumSet;
 import java.util.Enumeration;
@@ -154,6 +155,9 @@ public final class ModelCatalog {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(runtime, "runtime");
     Map<String, Set<Role>> rolesByModel = new LinkedHashMap<>();
+    if (Arrays.stream(Role.values()).anyMatch(role -> spec.modelFor(role).equals(spec.base()))) {
+      rolesByModel.put(spec.base(), EnumSet.noneOf(Role.class)); // the base model's pass runs first
+    }
     for (Role role : Role.values()) {
       rolesByModel.computeIfAbsent(spec.modelFor(role), id -> EnumSet.noneOf(Role.class)).add(role);
     }
