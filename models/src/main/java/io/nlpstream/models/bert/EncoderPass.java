@@ -33,7 +33,8 @@ import java.util.concurrent.locks.Lock;
  * <p>Threads: {@link #run} may be called concurrently; tokenization runs in the caller's thread and
  * every network call holds the lock the caller passes (the analyzer's, shared by all its passes,
  * so that two models never compete for the cores). Ownership: the pass owns the tokenizer and the
- * network and closes them; the {@link BertAnalyzer} it is handed to closes the pass.
+ * network and closes them (if the constructor throws, they stay the caller's); the {@link
+ * BertAnalyzer} it is handed to closes the pass.
  */
 public final class EncoderPass implements AutoCloseable {
 
