@@ -19,6 +19,7 @@ import io.nlpstream.models.runtime.ExecutionProvider;
 import io.nlpstream.models.runtime.ModelLoadException;
 import io.nlpstream.models.runtime.OrtRuntime;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,6 +133,18 @@ class HuggingFaceBundleTest {
     assertThat(longOne.truncated()).isTrue();
     assertThat(longOne.entities().get(longOne.entities().size() - 1).end())
         .as("entities over the whole long text").isGreaterThan(texts.get(texts.size() - 3).length() * 9 / 10);
+  }
+
+  @Test
+  void rolesNamingTheSameModelShareOnePass() {
+    AnalyzerSpec spec = AnalyzerSpec.of(FUSED).with(Role.ENTITIES, FUSED).with(Role.SENTIMENT, HF_SENTIMENT)
+        .with(Role.CLASSES, " ");
+    assertThat(spec.overrides()).containsOnlyKeys(Role.ENTITIES, Role.SENTIMENT);
+    try (BertAnalyzer analyzer = (BertAnalyzer) CATALOG.openAnalyzer(spec, RUNTIME, 4096)) {
+      assertThat(analyzer.passes()).hasSize(2);
+      assertThat(analyzer.passOf(Role.ENTITIES)).isSameAs(analyzer.passOf(Role.CLASSES));
+      assertThat(analyzer.models()).containsEntry("encoder", "test-fused@0+test-hf-sentiment@0");
+    }
   }
 
   @Test
@@ -400,8 +413,8 @@ class HuggingFaceBundleTest {
   @Test
   void aTamperedConfigIsCaughtByItsChecksum() throws Exception {
     Path bundle = TinyBundles.copy(HF_NER, dir, "tampered");
-    java.nio.file.Files.writeString(bundle.resolve("config.json"),
-        java.nio.file.Files.readString(bundle.resolve("config.json")).replace("B-PER", "B-ORG"));
+    Files.writeString(bundle.resolve("config.json"),
+        Files.readString(bundle.resolve("config.json")).replace("B-PER", "B-ORG"));
     assertThat(loadFailure("tampered", Role.ENTITIES)).hasMessageStartingWith(bundle.resolve("config.json")
         + ": sha256 mismatch");
   }
