@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seconds", type=int, default=0, help="wall time of the rebuild so far")
+    ap.add_argument("--feature-note", default="", help="how the encoder features of this build were made")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     heads_path = os.path.join(args.out, "heads.onnx")
@@ -81,6 +82,7 @@ def main():
         "sent_cfg": json.dumps(s["config"]), "cls_cfg": json.dumps(c["config"]), "ent_cfg": json.dumps(e["config"]),
         "onnx_diff": f"{m['onnx_check']['max_abs_diff']:.1e}", "seed": m["seed"], "torch": m["torch"],
         "rebuild_minutes": f"{args.seconds / 60:.0f}" if args.seconds else "?",
+        "feature_note": args.feature_note or "timing of the feature pass not recorded",
     }
     with open(os.path.join(HERE, "MODEL_CARD.template.md"), encoding="utf-8") as f:
         card = string.Template(f.read()).substitute(values)

@@ -89,6 +89,31 @@ class TransformerBlock(nn.Module):
         return x + self.drop(self.ff(self.norm2(x)))
 
 
+class BiLstmBlock(nn.Module):
+    """Pre-norm residual bidirectional LSTM. The backward direction runs a forward LSTM over each
+    row's real tokens reversed in place (padding stays at the end), so neither direction ever reads
+    a padded position before a real one: results do not depend on the padding."""
+
+    def __init__(self, dim, hidden, dropout):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.fw = nn.LSTM(dim, hidden, batch_first=True)
+        self.bw = nn.LSTM(dim, hidden, batch_first=True)
+        self.proj = nn.Linear(2 * hidden, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, maskf):
+        y = self.norm(x) * maskf
+        lengths = maskf.squeeze(-1).sum(dim=1, keepdim=True).to(torch.int64)  # [B,1]
+        pos = torch.arange(x.shape[1], device=x.device).unsqueeze(0)  # [1,S]
+        rev = torch.where(pos < lengths, lengths - 1 - pos, pos)  # an involution: reverses the real part
+        rev = rev.unsqueeze(-1).expand(-1, -1, y.shape[-1])
+        fw, _ = self.fw(y)
+        bw, _ = self.bw(torch.gather(y, 1, rev))
+        bw = torch.gather(bw, 1, rev[:, :, :bw.shape[-1]])
+        return x + self.drop(self.proj(torch.cat([fw, bw], dim=-1)))
+
+
 class EntityHead(nn.Module):
     """Token vectors -> BIO logits: projection, a few context blocks, linear classifier."""
 
@@ -99,6 +124,8 @@ class EntityHead(nn.Module):
         for kind in blocks:
             if kind.startswith("conv"):
                 layers.append(MaskedConvBlock(dim, int(kind[4:]), dropout))
+            elif kind.startswith("lstm"):
+                layers.append(BiLstmBlock(dim, int(kind[4:]), dropout))
             elif kind == "attn":
                 layers.append(TransformerBlock(dim, heads, ff, dropout))
             else:

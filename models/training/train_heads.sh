@@ -57,6 +57,8 @@ tokenizer="$work/encoder/all-minilm-l6-v2-tokenizer.json"
 step "inputs and labels"
 nice "$py" "$here/prepare_data.py" "$data" "$work"
 
+reused=0
+computed=0
 java_opts=(-Xmx6g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
 dump() { # mode name
   local mode="$1" name="$2"
@@ -65,6 +67,7 @@ dump() { # mode name
   want="$(cat "$work/inputs/$name.txt" "$encoder" "$tokenizer" "$here/java/FeatureDump.java" | sha256sum | cut -d' ' -f1)"
   if [[ $reuse == 1 && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     step "features $name: reused"
+    reused=$((reused + 1))
     return
   fi
   step "features $name ($mode)"
@@ -72,6 +75,7 @@ dump() { # mode name
   nice java "${java_opts[@]}" -cp "$cp" "$here/java/FeatureDump.java" "$mode" "$encoder" "$tokenizer" \
     "$work/inputs/$name.txt" "$work/features/$name" 256 8192 2 2> >(grep --line-buffered -v '^SLF4J' >&2)
   echo "$want" > "$stamp"
+  computed=$((computed + 1))
 }
 dump pooled ag_news
 dump pooled tweet_val
@@ -94,6 +98,7 @@ nice "$py" "$here/verify.py" --work "$work"
 if [[ $install == 1 ]]; then
   step "bundle files in models/catalog/minilm-heads"
   "$py" "$here/bundle.py" --work "$work" --encoder "$encoder" --tokenizer "$tokenizer" \
-    --out "$repo/models/catalog/minilm-heads" --seconds "$(( $(date +%s) - start ))"
+    --out "$repo/models/catalog/minilm-heads" --seconds "$(( $(date +%s) - start ))" \
+    --feature-note "encoder features computed for $computed data sets, reused for $reused"
 fi
 step "done"
