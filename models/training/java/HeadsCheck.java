@@ -65,6 +65,34 @@ public final class HeadsCheck {
                         }
                     }
                 }
+                timing(env, session);
+            }
+        }
+    }
+
+    /** Prints the cost of one heads call at typical shapes (figures only; load on the machine varies). */
+    private static void timing(OrtEnvironment env, OrtSession session) throws Exception {
+        java.util.Random random = new java.util.Random(1);
+        for (int[] shape : new int[][] {{32, 64}, {8, 256}}) {
+            int b = shape[0];
+            int s = shape[1];
+            float[] lhs = new float[b * s * 384];
+            for (int i = 0; i < lhs.length; i++) {
+                lhs[i] = (float) random.nextGaussian();
+            }
+            long[] mask = new long[b * s];
+            java.util.Arrays.fill(mask, 1L);
+            try (OnnxTensor lhsT = OnnxTensor.createTensor(env, FloatBuffer.wrap(lhs), new long[] {b, s, 384});
+                 OnnxTensor maskT = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(mask), new long[] {b, s})) {
+                int runs = 20;
+                long best = Long.MAX_VALUE;
+                for (int i = 0; i < runs + 3; i++) {
+                    long t0 = System.nanoTime();
+                    try (OrtSession.Result r = session.run(Map.of("last_hidden_state", lhsT, "attention_mask", maskT))) {
+                        best = Math.min(best, System.nanoTime() - t0);
+                    }
+                }
+                System.err.printf("heads.onnx [B=%d, S=%d]: best of %d runs %.2f ms%n", b, s, runs, best / 1e6);
             }
         }
     }
