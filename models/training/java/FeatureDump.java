@@ -41,6 +41,12 @@ import java.util.Random;
  *       row, items concatenated; {@code <out>.len} and {@code <out>.trunc} as above;
  *       {@code <out>.spans} int32 [T,2] character span of each token in the text, in Unicode code
  *       points as the tokenizer reports them, (-1,-1) for special tokens.</li>
+ *   <li>{@code tokens32}: as {@code tokens}, but the rows are float32 ({@code <out>.f32}): for checking
+ *       another implementation of the encoder against this one.</li>
+ *   <li>{@code ids}: tokenization only, no encoder pass ({@code <encoder.onnx>} is not read):
+ *       {@code <out>.ids} int32 [T] token ids, items concatenated, special tokens included;
+ *       {@code <out>.spans}, {@code <out>.len} and {@code <out>.trunc} as above. What a model
+ *       trained on these ids receives from the runtime (window 0 of each text).</li>
  *   <li>{@code fp16-check <out>}: writes random floats ({@code <out>.f32}) and this program's fp16
  *       conversion of them ({@code <out>.f16}) so that the conversion can be checked against numpy.</li>
  * </ul>
@@ -58,12 +64,12 @@ public final class FeatureDump {
             return;
         }
         if (args.length < 5) {
-            System.err.println("usage: FeatureDump pooled|tokens <encoder.onnx> <tokenizer.json> <in.txt> <out-prefix>"
+            System.err.println("usage: FeatureDump pooled|tokens|tokens32|ids <encoder.onnx> <tokenizer.json> <in.txt> <out-prefix>"
                     + " [max-tokens=256] [max-batch-tokens=8192] [threads=2]");
             System.exit(2);
         }
         String mode = args[0];
-        if (!mode.equals("pooled") && !mode.equals("tokens")) {
+        if (!List.of("pooled", "tokens", "tokens32", "ids").contains(mode)) {
             throw new IllegalArgumentException("unknown mode " + mode);
         }
         Path encoder = Path.of(args[1]);
@@ -110,9 +116,28 @@ public final class FeatureDump {
         }
         Arrays.sort(order, Comparator.comparingInt(i -> len[i])); // stable: ties keep input order
 
-        boolean tokensMode = mode.equals("tokens");
+        writeInts(Path.of(out + ".len"), len);
+        Files.write(Path.of(out + ".trunc"), trunc);
+        if (mode.equals("ids")) {
+            int[] ids = new int[Math.toIntExact(totalTokens)];
+            for (int i = 0; i < n; i++) {
+                long[] rowIds = enc[i].getIds();
+                for (int t = 0; t < len[i]; t++) {
+                    ids[Math.toIntExact(offset[i] + t)] = Math.toIntExact(rowIds[t]);
+                }
+            }
+            writeInts(Path.of(out + ".ids"), ids);
+            writeSpans(Path.of(out + ".spans"), enc, len, offset);
+            System.err.printf("%s: %d items, %d tokens, %d truncated, %.1f s%n",
+                    in.getFileName(), n, totalTokens, count(trunc), (System.nanoTime() - t0) / 1e9);
+            return;
+        }
+
+        boolean tokensMode = mode.startsWith("tokens");
+        boolean fp32Tokens = mode.equals("tokens32");
         float[] pooled = tokensMode ? null : new float[n * HIDDEN];
-        short[] perToken = tokensMode ? new short[Math.toIntExact(totalTokens * HIDDEN)] : null;
+        short[] perToken = tokensMode && !fp32Tokens ? new short[Math.toIntExact(totalTokens * HIDDEN)] : null;
+        float[] perToken32 = fp32Tokens ? new float[Math.toIntExact(totalTokens * HIDDEN)] : null;
 
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -149,7 +174,10 @@ public final class FeatureDump {
                     for (int r = 0; r < b; r++) {
                         int item = order[start + r];
                         int l = len[item];
-                        if (tokensMode) {
+                        if (fp32Tokens) {
+                            System.arraycopy(hidden, r * s * HIDDEN, perToken32,
+                                    Math.toIntExact(offset[item] * HIDDEN), l * HIDDEN);
+                        } else if (tokensMode) {
                             int dst = Math.toIntExact(offset[item] * HIDDEN);
                             int src = r * s * HIDDEN;
                             for (int k = 0; k < l * HIDDEN; k++) {
@@ -174,29 +202,40 @@ public final class FeatureDump {
             }
         }
 
-        writeInts(Path.of(out + ".len"), len);
-        Files.write(Path.of(out + ".trunc"), trunc);
         if (tokensMode) {
-            writeHalves(Path.of(out + ".f16"), perToken);
-            int[] spans = new int[Math.toIntExact(totalTokens * 2)];
-            for (int i = 0; i < n; i++) {
-                CharSpan[] cs = enc[i].getCharTokenSpans();
-                for (int t = 0; t < len[i]; t++) {
-                    int at = Math.toIntExact((offset[i] + t) * 2);
-                    spans[at] = cs[t] == null ? -1 : cs[t].getStart();
-                    spans[at + 1] = cs[t] == null ? -1 : cs[t].getEnd();
-                }
+            if (fp32Tokens) {
+                writeFloats(Path.of(out + ".f32"), perToken32);
+            } else {
+                writeHalves(Path.of(out + ".f16"), perToken);
             }
-            writeInts(Path.of(out + ".spans"), spans);
+            writeSpans(Path.of(out + ".spans"), enc, len, offset);
         } else {
             writeFloats(Path.of(out + ".f32"), pooled);
         }
-        int truncated = 0;
-        for (byte t : trunc) {
-            truncated += t;
-        }
         System.err.printf("%s: %d items, %d tokens, %d truncated, %.1f s%n",
-                in.getFileName(), n, totalTokens, truncated, (System.nanoTime() - t0) / 1e9);
+                in.getFileName(), n, totalTokens, count(trunc), (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static int count(byte[] flags) {
+        int c = 0;
+        for (byte f : flags) {
+            c += f;
+        }
+        return c;
+    }
+
+    /** int32 [T,2]: each token's character span in code points, (-1,-1) for special tokens. */
+    private static void writeSpans(Path path, Encoding[] enc, int[] len, long[] offset) throws IOException {
+        int[] spans = new int[Math.toIntExact(offset[enc.length] * 2)];
+        for (int i = 0; i < enc.length; i++) {
+            CharSpan[] cs = enc[i].getCharTokenSpans();
+            for (int t = 0; t < len[i]; t++) {
+                int at = Math.toIntExact((offset[i] + t) * 2);
+                spans[at] = cs[t] == null ? -1 : cs[t].getStart();
+                spans[at + 1] = cs[t] == null ? -1 : cs[t].getEnd();
+            }
+        }
+        writeInts(path, spans);
     }
 
     private static float[] run(OrtEnvironment env, OrtSession session, long[] ids, long[] mask, long[] types,
