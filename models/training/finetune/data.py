@@ -12,11 +12,14 @@ import json
 import os
 import random
 
+import sys
+
 import numpy as np
 
-import conll
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))  # the frozen-head tooling (conll.py, train.py)
+
+import conll  # noqa: E402
 _FIXTURE = os.path.join(HERE, "..", "..", "src", "test", "python", "make_fixture_hf.py")
 
 

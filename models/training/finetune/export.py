@@ -1,0 +1,159 @@
+"""Exports a fine-tuned multi-task model (train_multitask.py's model.pt) as the fused graph of a
+``bert-multihead`` bundle, in float32 and with int8 weights.
+
+Graph contract (models/README.md, "Fused multi-head bundles"): inputs ``input_ids``,
+``attention_mask``, ``token_type_ids`` and, for a model with a casing embedding, ``case_ids`` (int64
+[B,S]); outputs ``sentiment_logits`` [B,3], ``class_logits`` [B,4], ``entity_logits`` [B,S,9].
+
+Weight-only int8 (written with the ``onnx`` package; no quantization tool is involved):
+  * every MatMul weight (the encoder's Linear layers, [in,out]) becomes an int8 initializer with one
+    float scale per output column (symmetric, zero point 0) and a ``DequantizeLinear`` (axis 1)
+    feeding the MatMul;
+  * the word embedding table becomes int8 rows with one scale per row: the graph gathers the int8
+    rows and their scales for the batch's ids and multiplies (Cast + Mul), so only the rows in use
+    are dequantized, never the whole 30522-row table.
+Activations stay float32; biases, LayerNorms, position/type/casing embeddings and the small heads
+stay float32.
+
+usage: /usr/bin/python3 export.py <model.pt> <encoder.onnx> <out-dir> [DequantizeLinear|CastMul]
+  writes <out-dir>/model.fp32.onnx and <out-dir>/model.onnx (int8 weights)
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+import torch
+from onnx import helper, numpy_helper, TensorProto
+
+import minilm
+
+OPSET = 14
+MIN_QUANTIZED = 1 << 14  # smaller matrices are not worth a DequantizeLinear node
+
+
+def load(model_pt, encoder_onnx):
+    state = torch.load(model_pt, map_location="cpu")
+    cfg = state["config"]
+    model = minilm.load_pretrained(encoder_onnx, casing=bool(cfg["casing"]))
+    model.load_state_dict(state["model"])
+    return model.eval(), cfg
+
+
+def export_fp32(model, path):
+    casing = model.casing
+    b, s = 2, 9
+    ids = torch.randint(1000, 2000, (b, s))
+    mask = torch.ones(b, s, dtype=torch.int64)
+    mask[1, 6:] = 0
+    types = torch.zeros(b, s, dtype=torch.int64)
+    inputs = (ids, mask, types) + ((torch.randint(0, 5, (b, s)),) if casing else ())
+    names = ["input_ids", "attention_mask", "token_type_ids"] + (["case_ids"] if casing else [])
+    outputs = ["sentiment_logits", "class_logits", "entity_logits"]
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes.update({"sentiment_logits": {0: "batch"}, "class_logits": {0: "batch"},
+                 "entity_logits": {0: "batch", 1: "sequence"}})
+    torch.onnx.export(model, inputs, path, opset_version=OPSET, do_constant_folding=True,
+                      input_names=names, output_names=outputs, dynamic_axes=axes)
+    g = onnx.load(path)
+    onnx.checker.check_model(g, full_check=True)
+    got_in = [i.name for i in g.graph.input]
+    got_out = [o.name for o in g.graph.output]
+    if got_in != names or got_out != outputs:
+        raise ValueError(f"exported graph has inputs {got_in} and outputs {got_out}")
+
+
+def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear"):
+    """Writes dst: src with int8 weights (see the module docstring); with matmuls=False only the
+    embedding table is quantized. Returns a summary."""
+    model = onnx.load(src)
+    graph = model.graph
+    consumers = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    keep, new_inits, dq_nodes = [], [], []
+    gather_tables = {}
+    summary = {"dequantize": dequantize, "matmul_weights": 0, "matmul_params": 0, "embedding_params": 0, "float_params": 0,
+               "max_weight_error_relative": 0.0}
+    for init in graph.initializer:
+        w = numpy_helper.to_array(init)
+        uses = consumers.get(init.name, [])
+        is_matmul = matmuls and (w.ndim == 2 and w.dtype == np.float32 and w.size >= MIN_QUANTIZED and uses
+                     and all(n.op_type == "MatMul" and n.input[1] == init.name for n in uses))
+        is_table = (w.ndim == 2 and w.dtype == np.float32 and w.shape[0] >= 10000 and uses
+                    and all(n.op_type == "Gather" and n.input[0] == init.name for n in uses))
+        if is_matmul:
+            scale = np.abs(w).max(axis=0) / 127.0
+            scale[scale == 0] = 1.0
+            q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+            err = np.abs(q.astype(np.float32) * scale - w).max() / np.abs(w).max()
+            summary["max_weight_error_relative"] = max(summary["max_weight_error_relative"], float(err))
+            new_inits += [numpy_helper.from_array(q, init.name + "_int8"),
+                          numpy_helper.from_array(scale.astype(np.float32), init.name + "_scale")]
+            if dequantize == "DequantizeLinear":
+                new_inits.append(numpy_helper.from_array(np.zeros(w.shape[1], dtype=np.int8), init.name + "_zero"))
+                dq_nodes.append(helper.make_node("DequantizeLinear",
+                                                 [init.name + "_int8", init.name + "_scale", init.name + "_zero"],
+                                                 [init.name], name=init.name + "_dequantize", axis=1))
+            else:  # Cast + Mul: the same values, and ONNX Runtime folds them into a float weight at load
+                dq_nodes += [helper.make_node("Cast", [init.name + "_int8"], [init.name + "_float"], to=TensorProto.FLOAT),
+                             helper.make_node("Mul", [init.name + "_float", init.name + "_scale"], [init.name],
+                                              name=init.name + "_dequantize")]
+            summary["matmul_weights"] += 1
+            summary["matmul_params"] += int(w.size)
+        elif is_table:
+            scale = np.abs(w).max(axis=1) / 127.0
+            scale[scale == 0] = 1.0
+            q = np.clip(np.rint(w / scale[:, None]), -127, 127).astype(np.int8)
+            new_inits += [numpy_helper.from_array(q, init.name + "_int8"),
+                          numpy_helper.from_array(scale.astype(np.float32), init.name + "_row_scale")]
+            gather_tables[init.name] = w.shape
+            summary["embedding_params"] += int(w.size)
+        else:
+            keep.append(init)
+            if w.dtype == np.float32:
+                summary["float_params"] += int(w.size)
+    nodes = list(dq_nodes)
+    for node in graph.node:
+        if node.op_type == "Gather" and node.input[0] in gather_tables:
+            table, ids, out = node.input[0], node.input[1], node.output[0]
+            axes = out + "_axes"
+            new_inits.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), axes))
+            nodes += [
+                helper.make_node("Gather", [table + "_int8", ids], [out + "_int8"], axis=0),
+                helper.make_node("Cast", [out + "_int8"], [out + "_rows"], to=TensorProto.FLOAT),
+                helper.make_node("Gather", [table + "_row_scale", ids], [out + "_scale"], axis=0),
+                helper.make_node("Unsqueeze", [out + "_scale", axes], [out + "_scale_column"]),
+                helper.make_node("Mul", [out + "_rows", out + "_scale_column"], [out]),
+            ]
+        else:
+            nodes.append(node)
+    del graph.initializer[:]
+    graph.initializer.extend(keep + new_inits)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, dst)
+    summary["bytes"] = os.path.getsize(dst)
+    return summary
+
+
+def main():
+    model_pt, encoder_onnx, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    dequantize = sys.argv[4] if len(sys.argv) > 4 else "DequantizeLinear"
+    torch.set_num_threads(2)
+    os.makedirs(out, exist_ok=True)
+    model, cfg = load(model_pt, encoder_onnx)
+    fp32 = os.path.join(out, "model.fp32.onnx")
+    export_fp32(model, fp32)
+    summary = quantize(fp32, os.path.join(out, "model.onnx"), dequantize=dequantize)
+    summary.update({"fp32_bytes": os.path.getsize(fp32), "casing": bool(cfg["casing"]), "opset": OPSET})
+    with open(os.path.join(out, "export.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(f"exported {out}: {summary}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Unit tests of the fine-tuning tooling's data handling and int8 compression.
+
+Run from models/training/finetune: /usr/bin/python3 -m unittest discover -s tests
+"""
+import json
+import os
+import random
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import data  # noqa: E402
+import export  # noqa: E402
+
+
+class BatchesTest(unittest.TestCase):
+    def test_every_item_once_within_budget(self):
+        rng = random.Random(3)
+        lengths = [rng.randint(3, 90) for _ in range(500)]
+        out = data.batches(lengths, 512, 16, random.Random(1))
+        seen = sorted(i for b in out for i in b)
+        self.assertEqual(seen, list(range(500)))
+        for b in out:
+            self.assertLessEqual(len(b), 16)
+            if len(b) > 1:
+                self.assertLessEqual(len(b) * max(lengths[i] for i in b), 512)
+
+    def test_an_item_longer_than_the_budget_runs_alone(self):
+        out = data.batches([10, 600, 12], 512, 16, random.Random(1))
+        self.assertIn([1], out)
+
+    def test_fractional_epochs(self):
+        picks = data.sample_epochs(10, 2.5, random.Random(0))
+        self.assertEqual(len(picks), 25)
+        self.assertEqual(sorted(picks[:10]), list(range(10)))
+        self.assertEqual(sorted(picks[10:20]), list(range(10)))
+        self.assertEqual(len(set(picks[20:])), 5)
+
+
+class CaseIdTest(unittest.TestCase):
+    """The classes of io.nlpstream.models.tokenizer.Casing (see its Javadoc examples)."""
+
+    def test_classes(self):
+        cases = {"42": 0, ",": 0, "東京": 0, "paris": 1, "ing": 1, "Paris": 2, "A": 2, "O'neil": 2,
+                 "NASA": 3, "UK": 3, "iPhone": 4, "McDonald": 4}
+        for text, want in cases.items():
+            self.assertEqual(data.case_id(text), want, text)
+
+    def test_word_piece_continuations_use_their_own_span(self):
+        text = "McDonald"
+        spans = [(0, 1), (1, 2), (2, 5), (5, 8)]  # m ##c ##don ##ald
+        self.assertEqual([data.case_id(text[s:e]) for s, e in spans], [2, 1, 2, 1])
+
+
+class LoadTest(unittest.TestCase):
+    def write_set(self, work, name, texts, ids, spans, meta):
+        os.makedirs(os.path.join(work, "inputs"), exist_ok=True)
+        os.makedirs(os.path.join(work, "ids"), exist_ok=True)
+        with open(os.path.join(work, "inputs", name + ".txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(texts) + "\n")
+        with open(os.path.join(work, "inputs", name + ".json"), "w", encoding="utf-8") as f:
+            json.dump(dict(meta, count=len(texts)), f)
+        base = os.path.join(work, "ids", name)
+        np.array([len(x) for x in ids], dtype="<i4").tofile(base + ".len")
+        np.array([t for x in ids for t in x], dtype="<i4").tofile(base + ".ids")
+        np.array([s for x in spans for s in x], dtype="<i4").reshape(-1, 2).tofile(base + ".spans")
+
+    def test_entities_get_labels_on_every_sub_token_and_case_ids_from_spans(self):
+        with tempfile.TemporaryDirectory() as work:
+            # "EU rejects McDonald" -> [CLS] eu rejects m ##c ##don ##ald [SEP]
+            words = ["EU", "rejects", "McDonald"]
+            spans = [(-1, -1), (0, 2), (3, 10), (11, 12), (12, 13), (13, 16), (16, 19), (-1, -1)]
+            self.write_set(work, "s", [" ".join(words)], [[101, 7, 8, 9, 10, 11, 12, 102]], [spans],
+                           {"words": [words], "tags": [["B-ORG", "O", "B-PER"]]})
+            ex = data.load(work, "s")
+            labels = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+            self.assertEqual([labels[i] for i in ex.token_labels[0]],
+                             ["O", "B-ORG", "O", "B-PER", "I-PER", "I-PER", "I-PER", "O"])
+            self.assertEqual(ex.cases[0].tolist(), [0, 3, 1, 2, 1, 2, 1, 0])
+
+    def test_truncation_keeps_the_separator(self):
+        with tempfile.TemporaryDirectory() as work:
+            ids = [101] + list(range(1000, 1010)) + [102]
+            spans = [(-1, -1)] + [(i, i + 1) for i in range(10)] + [(-1, -1)]
+            self.write_set(work, "t", ["abcdefghij"], [ids], [spans], {"labels": [2]})
+            ex = data.load(work, "t", max_tokens=6)
+            self.assertEqual(ex.ids[0].tolist(), [101, 1000, 1001, 1002, 1003, 102])
+            self.assertEqual(ex.cases[0].tolist(), [0, 1, 1, 1, 1, 0])
+
+
+class QuantizeTest(unittest.TestCase):
+    def graph(self, path, w, table):
+        nodes = [helper.make_node("Gather", ["table", "ids"], ["emb"], axis=0),
+                 helper.make_node("MatMul", ["emb", "w"], ["y"])]
+        g = helper.make_graph(
+            nodes, "g",
+            [helper.make_tensor_value_info("ids", TensorProto.INT64, ["b", "s"])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", "s", w.shape[1]])],
+            [numpy_helper.from_array(table, "table"), numpy_helper.from_array(w, "w")])
+        onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)]), path)
+
+    def check(self, dequantize):
+        rng = np.random.RandomState(0)
+        w = rng.standard_normal((128, 256)).astype(np.float32)
+        w[:, 3] *= 40  # one column with large values must not cost the others their precision
+        table = rng.standard_normal((10000, 128)).astype(np.float32) * 0.05
+        with tempfile.TemporaryDirectory() as d:
+            src, dst = os.path.join(d, "a.onnx"), os.path.join(d, "b.onnx")
+            self.graph(src, w, table)
+            summary = export.quantize(src, dst, dequantize=dequantize)
+            m = onnx.load(dst)
+        inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+        self.assertEqual(summary["matmul_params"], w.size)
+        self.assertEqual(summary["embedding_params"], table.size)
+        self.assertNotIn("w", inits)
+        self.assertNotIn("table", inits)
+        self.assertEqual(inits["w_int8"].dtype, np.int8)
+        self.assertEqual(inits["table_int8"].dtype, np.int8)
+        back = inits["w_int8"].astype(np.float32) * inits["w_scale"]
+        # per-column scale: each column's error is at most half its own step
+        self.assertTrue(np.all(np.abs(back - w) <= inits["w_scale"] / 2 + 1e-7))
+        self.assertLess(np.abs(back[:, 0] - w[:, 0]).max(), 0.05)
+        rows = inits["table_int8"].astype(np.float32) * inits["table_row_scale"][:, None]
+        self.assertTrue(np.all(np.abs(rows - table) <= inits["table_row_scale"][:, None] / 2 + 1e-7))
+        ops = [n.op_type for n in m.graph.node]
+        self.assertNotIn("DequantizeLinear" if dequantize != "DequantizeLinear" else "Nothing", ops)
+        return ops
+
+    def test_dequantize_linear(self):
+        ops = self.check("DequantizeLinear")
+        self.assertIn("DequantizeLinear", ops)
+
+    def test_cast_mul(self):
+        ops = self.check("CastMul")
+        self.assertEqual(ops.count("Cast"), 2)  # the MatMul weight and the gathered table rows
+
+
+if __name__ == "__main__":
+    unittest.main()
