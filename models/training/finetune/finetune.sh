@@ -83,24 +83,23 @@ joint="$work/runs/joint-c$casing"
 step "joint fine-tuning (sentiment + entities): $joint (log: $joint/log.txt)"
 nice -n 10 "$py" "$here/train_multitask.py" --work "$work" --run "$joint" --kind joint --casing "$casing" --evals 5
 
-for fold in 0 1 2 3 4 all; do
-  f=$([[ $fold == all ]] && echo -1 || echo "$fold")
-  dev=$([[ $fold == all ]] && echo "tweet,sst2,conll" || echo "ag")
-  run="$work/runs/topic-c$casing-$fold"
-  step "topic fine-tuning, AG News fold $fold held out ('all': the final model): $run"
-  nice -n 10 "$py" "$here/train_multitask.py" --work "$work" --run "$run" --kind topic --casing "$casing" \
-    --init "$joint/model.pt" --fold "$f" --dev "$dev" --evals 1 \
-    --lr 5e-5 --warmup 0.1 --ag-epochs 5 --replay 0.5
-  bundle="$work/bundles/$id-$fold"
-  if [[ ! -f "$bundle/$id-$fold/model.json" || "$run/model.pt" -nt "$bundle/$id-$fold/model.json" ]]; then
-    nice -n 10 "$py" "$here/export.py" "$run/model.pt" "$encoder" "$bundle/export"
-    # an int8 catalogue entry for the runtime, and the float32 graph as an entry of its own
-    "$py" "$here/bundle_ft.py" manifest --onnx "$bundle/export/model.onnx" --tokenizer "$tokenizer" \
-      --id "$id-$fold" --out "$bundle/$id-$fold"
-    "$py" "$here/bundle_ft.py" manifest --onnx "$bundle/export/model.fp32.onnx" --tokenizer "$tokenizer" \
-      --id "$id-$fold-fp32" --out "$bundle/$id-$fold-fp32"
-  fi
-done
+# The topic head is a linear probe on the joint encoder, not a further fine-tuning: fine-tuning the
+# encoder on the 581 AG News rows (train_multitask.py --kind topic) raised AG News CV to 84.3 but cut
+# CoNLL word-level F1 from 90.6 to 85.0, so the shared encoder stays as the joint run left it.
+probe="$work/runs/joint-c$casing-probe"
+step "topic head: linear probe on the joint encoder, 5-fold CV on AG News: $probe"
+if [[ ! -f "$probe/model.pt" ]]; then
+  nice -n 10 "$py" "$here/topic_probe.py" --work "$work" --init "$joint/model.pt" --out "$probe/model.pt" \
+    --report "$probe/probe.json"
+fi
+bundle="$work/bundles/$id-all"
+if [[ ! -f "$bundle/$id-all/model.json" || "$probe/model.pt" -nt "$bundle/$id-all/model.json" ]]; then
+  nice -n 10 "$py" "$here/export.py" "$probe/model.pt" "$encoder" "$bundle/export"
+  "$py" "$here/bundle_ft.py" manifest --onnx "$bundle/export/model.onnx" --tokenizer "$tokenizer" \
+    --id "$id-all" --out "$bundle/$id-all"
+  "$py" "$here/bundle_ft.py" manifest --onnx "$bundle/export/model.fp32.onnx" --tokenizer "$tokenizer" \
+    --id "$id-all-fp32" --out "$bundle/$id-all-fp32"
+fi
 final="$work/bundles/$id-all"
 
 step "int8 vs float32 vs torch on ONNX Runtime Java (ids, case ids, logits, time)"
@@ -111,10 +110,10 @@ nice java "${java_opts[@]}" -cp "$deps" "$training/java/FeatureDump.java" ids - 
   "$check_texts" "$work/check/texts_ids" 256 2> >(quiet)
 nice java "${java_opts[@]}" -cp "$cp" "$here/java/FusedCheck.java" "$tokenizer" "$check_texts" "$work/check/out" 3 \
   "$final/export/model.fp32.onnx" "$final/export/model.onnx" 2> >(quiet)
-nice -n 10 "$py" "$here/check_export.py" "$work/runs/topic-c$casing-all/model.pt" "$encoder" "$work/check/out" \
+nice -n 10 "$py" "$here/check_export.py" "$probe/model.pt" "$encoder" "$work/check/out" \
   "$work/check/texts_ids" "$check_texts" "$work/check/check.json"
 
-step "dev metrics from the Java runtime (AnalyzerEvaluation): final bundle int8 and float32, AG News folds"
+step "dev metrics from the Java runtime (AnalyzerEvaluation): final bundle int8 and float32 (AG News: the probe's CV, in $probe/probe.json)"
 tweet="$data/tweet_eval_sentiment/val_text.txt"
 sst2="$work/eval/sst2_heldout.tsv"
 conll="$data/conll2003/eng.testa"
@@ -122,13 +121,6 @@ if [[ ! -f "$work/eval/final.json" || "$final/$id-all/model.json" -nt "$work/eva
   nice java "${java_opts[@]}" -cp "$cp" "$here/java/RuntimeEval.java" "$work/eval/final.json" \
     "$final" "$id-all" "sentiment=$sst2" "sentiment=$tweet" "ner=$conll" \
     -- "$final" "$id-all-fp32" "sentiment=$sst2" "sentiment=$tweet" "ner=$conll" 2> >(quiet)
-fi
-folds=()
-for fold in 0 1 2 3 4; do
-  folds+=(-- "$work/bundles/$id-$fold" "$id-$fold" "topic=$work/eval/ag_fold$fold.csv")
-done
-if [[ ! -f "$work/eval/folds.json" || "$final/$id-all/model.json" -nt "$work/eval/folds.json" ]]; then
-  nice java "${java_opts[@]}" -cp "$cp" "$here/java/RuntimeEval.java" "$work/eval/folds.json" "${folds[@]:1}" 2> >(quiet)
 fi
 if [[ ! -f "$work/eval/frozen.json" ]]; then
   step "the frozen-encoder bundle minilm-heads on the same data, same runtime"
