@@ -89,12 +89,23 @@ class MiniLmDecoder(nn.Module):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
 
+    def fold_token_type(self):
+        """Adds the (constant) token-type-0 embedding into the position table, for export."""
+        with torch.no_grad():
+            self.position.weight += self.token_type.weight[0]
+            self.token_type.weight.zero_()
+        self.token_type_folded = True
+
+    token_type_folded = False
+
     def hidden(self, input_ids, attention_mask, past=None):
         """Final hidden states after the head transform, and the new KV cache."""
         s = input_ids.shape[1]
         t = attention_mask.shape[1]
         positions = (torch.cumsum(attention_mask, dim=-1) - 1).clamp(min=0)[:, t - s:]
-        x = self.word(input_ids) + self.position(positions) + self.token_type.weight[0]
+        x = self.word(input_ids) + self.position(positions)
+        if not self.token_type_folded:
+            x = x + self.token_type.weight[0]
         x = self.drop(self.emb_ln(x))
         key_pos = torch.arange(t, device=input_ids.device)
         query_pos = torch.arange(s, device=input_ids.device) + (t - s)
