@@ -214,6 +214,30 @@ def reference_examples(data_dir, per_source, max_prompt):
     return [e for src in sorted(picked) for e in picked[src]]
 
 
+def sha256(path):
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def manifest(out, context):
+    """model.json: the catalogue entry (files with sha256, prompt style, context, licence)."""
+    def ref(name):
+        return {"file": name, "sha256": sha256(os.path.join(out, name))}
+    return {
+        "id": "minilm-gpt-dialog", "version": "1", "kind": "gpt-decoder",
+        "model": ref("model.onnx"), "config": ref("config.json"),
+        "generation_config": ref("generation_config.json"), "tokenizer": ref("tokenizer.json"),
+        "reference": ref("reference.json"),
+        "prompt_templates": "plain", "context_tokens": context, "eos_token_id": EOS,
+        "licence": "trained on DailyDialog (CC BY-NC-SA 4.0), SAMSum (CC BY-NC-ND 4.0) and DialogSum "
+                   "(CC BY-NC-SA 4.0): demonstration and tests only, non-commercial; see MODEL_CARD.md",
+    }
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
@@ -264,6 +288,8 @@ def main():
         "note": "PyTorch greedy continuations without cache of dev inputs; the Java runtime must reproduce "
                 "prompt_ids and greedy_ids (EOS included) exactly",
         "examples": refs})
+    if not args.fp32:
+        write("model.json", manifest(args.out, args.context))
     print("exported step %d to %s: %s" % (state["step"], args.out,
           ", ".join("%s %d" % (n, os.path.getsize(os.path.join(args.out, n))) for n in sorted(os.listdir(args.out)))))
 

@@ -160,6 +160,8 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--stop-after", type=int, default=0, help="exit after this many steps of this invocation (trials)")
+    ap.add_argument("--final-at", type=int, default=0,
+                    help="write final.pt at this step of the --steps schedule and stop (0: at the schedule's end)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -266,7 +268,9 @@ def main():
             save()
         if args.stop_after and done_here >= args.stop_after:
             break
-    if step == args.steps:
+        if args.final_at and step >= args.final_at:
+            break
+    if step == (args.final_at or args.steps):
         torch.save({"model": model.state_dict(), "step": step, "elapsed": elapsed, "tokens": tokens,
                     "args": vars(args)}, os.path.join(run, "final.pt"))
         print("done: %d steps, %.0f s, %d tokens" % (step, elapsed, tokens), flush=True)
