@@ -1,0 +1,45 @@
+package io.nlpstream.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** A fresh temporary directory, deleted with everything in it on {@link #close()}. */
+final class TempDirectory implements AutoCloseable {
+
+  private final Path path;
+
+  private TempDirectory(Path path) {
+    this.path = path;
+  }
+
+  static TempDirectory create(String prefix) {
+    try {
+      return new TempDirectory(Files.createTempDirectory(prefix));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary directory", e);
+    }
+  }
+
+  Path path() {
+    return path;
+  }
+
+  Path resolve(String name) {
+    return path.resolve(name);
+  }
+
+  @Override
+  public void close() {
+    try (Stream<Path> paths = Files.walk(path)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete the temporary directory " + path, e);
+    }
+  }
+}
