@@ -39,7 +39,12 @@ class EmbeddedKafkaBrokerIT {
   @Test
   void servesTransactionsAndKeepsDataAcrossStopAndKill() throws Exception {
     Path dir = tmp.resolve("broker");
-    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().directory(dir).start()) {
+    // After a kill, the restarted node waits for its previous incarnation's session to expire
+    // (broker.session.timeout.ms, 9 s by default): shorten it for this test.
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().directory(dir)
+        .serverProperty("broker.session.timeout.ms", "3000")
+        .serverProperty("broker.heartbeat.interval.ms", "500")
+        .start()) {
       assertThat(broker.isRunning()).isTrue();
       try (Admin admin = admin(broker)) {
         admin.createTopics(List.of(new NewTopic("t", 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
