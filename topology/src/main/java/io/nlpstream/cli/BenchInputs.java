@@ -90,7 +90,8 @@ final class BenchInputs {
       String[] fields = line.split("\",\"", 3);
       if (fields.length == 3) {
         String description = fields[2].endsWith("\"") ? fields[2].substring(0, fields[2].length() - 1) : fields[2];
-        out.add(description.replace("\"\"", "\"").replace("\\n", " ").replace("\\", " ").strip());
+        out.add(description.replace("\"\"", "\"").replace("\\n", " ").replace("\\", " ")
+            .replaceAll("\\s+", " ").strip());
       }
     }
     return out;
