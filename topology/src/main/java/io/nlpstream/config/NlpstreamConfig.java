@@ -53,12 +53,15 @@ public final class NlpstreamConfig extends AbstractConfig {
 
   // --- Input limits ---
   public static final String MAX_INPUT_BYTES = "max.input.bytes";
+  public static final String MAX_INPUT_NESTING_DEPTH = "max.input.nesting.depth";
 
   // --- BERT stage batching ---
   public static final String BATCH_MAX_TOKENS = "batch.max.tokens";
   public static final String BATCH_MAX_SIZE = "batch.max.size";
   public static final String BATCH_MAX_WAIT_MS = "batch.max.wait.ms";
   public static final String BATCH_MAX_QUEUED_TOKENS = "batch.max.queued.tokens";
+  public static final String BERT_FORWARD_INTERVAL_MS = "bert.forward.interval.ms";
+  public static final String BERT_MAX_PENDING_PER_TASK = "bert.max.pending.per.task";
 
   // --- Inference runtime ---
   public static final String INFERENCE_PROVIDER = "inference.provider";
@@ -101,6 +104,9 @@ public final class NlpstreamConfig extends AbstractConfig {
       .define(MAX_INPUT_BYTES, Type.INT, 256 * 1024, Range.atLeast(1), Importance.MEDIUM,
           "Largest accepted input value in bytes; larger values go to the dead-letter topic as too_large"
               + " before any parsing.")
+      .define(MAX_INPUT_NESTING_DEPTH, Type.INT, 32, Range.between(2, 1000), Importance.LOW,
+          "Deepest JSON nesting (objects and arrays) accepted in an input value; deeper values go to the"
+              + " dead-letter topic as too_large. Guards the parser's stack against hostile input.")
       .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(1), Importance.MEDIUM,
           "Token budget of one encoder batch: batch size x longest sequence (padded tokens).")
       .define(BATCH_MAX_SIZE, Type.INT, 64, Range.atLeast(1), Importance.MEDIUM,
@@ -109,6 +115,13 @@ public final class NlpstreamConfig extends AbstractConfig {
           "Latency bound (ms): the oldest buffered record is inferred at the latest this long after it arrived.")
       .define(BATCH_MAX_QUEUED_TOKENS, Type.INT, 65536, Range.atLeast(1), Importance.LOW,
           "Backpressure: tokens that may wait for inference before stream threads block.")
+      .define(BERT_FORWARD_INTERVAL_MS, Type.LONG, 5L, Range.atLeast(1), Importance.LOW,
+          "How often (wall-clock ms) each stream task forwards the results the batcher has completed. Also"
+              + " bounds Kafka Streams' poll.ms so that an idle stream thread still punctuates this often.")
+      .define(BERT_MAX_PENDING_PER_TASK, Type.INT, 1024, Range.atLeast(1), Importance.LOW,
+          "Most records one stream task keeps submitted but not yet forwarded. When reached, the task waits"
+              + " for its oldest record's result before taking the next record (bounds memory when the head"
+              + " of a partition is slow).")
       .define(INFERENCE_PROVIDER, Type.STRING, "cpu", ValidString.in("cpu", "cuda"), Importance.HIGH,
           "ONNX Runtime execution provider. 'cuda' needs the GPU build (mvn -Pgpu) and a CUDA device.")
       .define(INFERENCE_CUDA_DEVICE, Type.INT, 0, Range.atLeast(0), Importance.LOW,
@@ -124,8 +137,12 @@ public final class NlpstreamConfig extends AbstractConfig {
       .define(ROUTING_RULES, Type.STRING, "source=chat&sentiment=negative->reply;words>150->summary",
           Importance.MEDIUM,
           "Rules that route enriched records to the GPT stage, tried in order, first match wins; a record's own"
-              + " 'task' field always wins. Grammar: rule (';' rule)*, rule = cond ('&' cond)* '->' (summary|reply),"
-              + " cond = source=X | lang=X | sentiment=L | class=L | words>N | entities>N. Empty = no rules.");
+              + " 'task' field always wins. Grammar: rule (';' rule)*, rule = cond ('&' cond)* '->' (summary|reply);"
+              + " cond = textField ('=' | '!=') value | numberField ('>' | '>=' | '<' | '<=' | '=') integer;"
+              + " textField = source | lang | sentiment (the sentiment label) | class (the top class label), compared"
+              + " ignoring case; numberField = words (whitespace-separated words of the text) | entities | tokens."
+              + " Whitespace around tokens is ignored; an empty rule between ';' is an error. Empty = no rules."
+              + " Example: source=chat&sentiment=negative->reply;words>150->summary");
 
   private NlpstreamConfig(Map<String, ?> props) {
     super(CONFIG, props, false);

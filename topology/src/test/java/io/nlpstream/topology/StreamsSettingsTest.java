@@ -1,0 +1,76 @@
+package io.nlpstream.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nlpstream.config.NlpstreamConfig;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+
+class StreamsSettingsTest {
+
+  @Test
+  void derivesKafkaStreamsPropertiesFromTheConfiguration() {
+    NlpstreamConfig config = NlpstreamConfig.of(Map.of(NlpstreamConfig.BOOTSTRAP_SERVERS, "b1:9092,b2:9092",
+        NlpstreamConfig.STATE_DIR, "/var/lib/nlpstream", NlpstreamConfig.STREAM_THREADS, "3",
+        NlpstreamConfig.TOPIC_DLQ, "my.dlq", NlpstreamConfig.BERT_FORWARD_INTERVAL_MS, "7"));
+    Properties p = StreamsSettings.enrichment(config);
+    StreamsConfig streams = new StreamsConfig(p);   // Kafka Streams accepts them as they are
+
+    assertThat(streams.getList(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG)).containsExactly("b1:9092", "b2:9092");
+    assertThat(streams.getString(StreamsConfig.APPLICATION_ID_CONFIG)).isEqualTo("nlpstream-enrich");
+    assertThat(streams.getString(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)).isEqualTo("exactly_once_v2");
+    assertThat(streams.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(100L);
+    assertThat(streams.getInt(StreamsConfig.NUM_STREAM_THREADS_CONFIG)).isEqualTo(3);
+    assertThat(streams.getString(StreamsConfig.STATE_DIR_CONFIG)).isEqualTo("/var/lib/nlpstream");
+    assertThat(streams.getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG)).isEqualTo(1);
+    assertThat(streams.getLong(StreamsConfig.POLL_MS_CONFIG)).isEqualTo(7L);
+    assertThat(streams.getString(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG)).isEqualTo("my.dlq");
+    assertThat(streams.processingExceptionHandler()).isInstanceOf(DeadLetterHandler.class);
+    assertThat(streams.deserializationExceptionHandler()).isInstanceOf(DeadLetterHandler.class);
+    assertThat(streams.productionExceptionHandler()).isInstanceOf(DeadLetterHandler.class);
+    assertThat(streams.defaultKeySerde()).isInstanceOf(Serdes.ByteArraySerde.class);
+    assertThat(streams.defaultValueSerde()).isInstanceOf(Serdes.ByteArraySerde.class);
+  }
+
+  @Test
+  void kafkaPrefixedKeysOverrideEverything() {
+    NlpstreamConfig config = NlpstreamConfig.of(Map.of(NlpstreamConfig.BOOTSTRAP_SERVERS, "b:9092",
+        "kafka.processing.guarantee", "at_least_once", "kafka.security.protocol", "SSL",
+        "kafka.poll.ms", "50"));
+    Properties p = StreamsSettings.enrichment(config);
+    assertThat(p).containsEntry("processing.guarantee", "at_least_once")
+        .containsEntry("security.protocol", "SSL")
+        .containsEntry("poll.ms", "50");
+  }
+
+  @Test
+  void withTheStageTheHandlerCountsIntoTheStagesCounters() {
+    NlpstreamConfig config = NlpstreamConfig.of(Map.of(NlpstreamConfig.BOOTSTRAP_SERVERS, "b:9092"));
+    ScriptedAnalyzer analyzer = new ScriptedAnalyzer();
+    try (BertStage stage = BertStage.start(analyzer, config)) {
+      assertThat(StreamsSettings.enrichment(config, stage)).containsEntry(StreamsSettings.COUNTERS, stage.counters());
+    }
+  }
+
+  @Test
+  void bootstrapServersAreRequired() {
+    assertThatThrownBy(() -> StreamsSettings.enrichment(NlpstreamConfig.of(Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(NlpstreamConfig.BOOTSTRAP_SERVERS);
+  }
+
+  @Test
+  void inconsistentBatchKeysFailAtStartNamingThem() {
+    NlpstreamConfig config = NlpstreamConfig.of(Map.of(NlpstreamConfig.BATCH_MAX_TOKENS, "4096",
+        NlpstreamConfig.BATCH_MAX_QUEUED_TOKENS, "1024"));
+    assertThatThrownBy(() -> BertStage.start(new ScriptedAnalyzer(), config))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(NlpstreamConfig.BATCH_MAX_QUEUED_TOKENS)
+        .hasMessageContaining(NlpstreamConfig.BATCH_MAX_TOKENS);
+  }
+}
