@@ -10,6 +10,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One process-wide queue in front of a batch inference function, owned by one worker thread (the
@@ -36,7 +38,12 @@ import java.util.function.ToIntFunction;
  */
 public final class BatchingQueue<I, O> implements AutoCloseable {
 
-  /** Observes each executed batch (for metrics). Called on the worker thread. */
+  private static final Logger LOG = LoggerFactory.getLogger(BatchingQueue.class);
+
+  /**
+   * Observes each executed batch (for metrics). Called on the worker thread after the batch's
+   * futures have completed; an exception it throws is logged and does not affect the queue.
+   */
   @FunctionalInterface
   public interface BatchListener {
     /**
@@ -225,9 +232,16 @@ public final class BatchingQueue<I, O> implements AutoCloseable {
       }
       return;
     }
-    listener.onBatch(batch.size(), tokens, batch.size() * longest, System.nanoTime() - start);
+    long inferenceNanos = System.nanoTime() - start;
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).future.complete(results.get(i));
+    }
+    try {
+      listener.onBatch(batch.size(), tokens, batch.size() * longest, inferenceNanos);
+    } catch (RuntimeException listenerFailure) {
+      // A metrics bug must neither kill the worker (every later future would hang) nor fail
+      // results that were computed; report it and go on.
+      LOG.warn("batch listener of batching queue {} failed", name, listenerFailure);
     }
   }
 

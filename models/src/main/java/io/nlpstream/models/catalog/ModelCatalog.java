@@ -1,0 +1,352 @@
+package io.nlpstream.models.catalog;
+
+import io.nlpstream.models.bert.BertAnalyzer;
+import io.nlpstream.models.bert.ClassHead;
+import io.nlpstream.models.bert.EncoderWithHeads;
+import io.nlpstream.models.bert.EntityDecoder;
+import io.nlpstream.models.bert.SentimentHead;
+import io.nlpstream.models.bert.SlidingWindows;
+import io.nlpstream.models.bert.TextAnalyzer;
+import io.nlpstream.models.runtime.ModelLoadException;
+import io.nlpstream.models.runtime.ModelSession;
+import io.nlpstream.models.runtime.OrtRuntime;
+import io.nlpstream.models.tokenizer.TextTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.JarURLConnection;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Enumeration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model catalogue: model bundles ({@code <id>/model.json} plus files) looked up by id, first in
+ * an optional extra directory, then on the classpath under {@value #CLASSPATH_ROOT} (the bundles the
+ * repository keeps in {@code models/catalog/}, packaged into the models jar).
+ *
+ * <p>Opening a model reads every file it references, verifies each file's sha256 against {@code
+ * model.json} and validates the graphs' inputs and outputs, so that a wrong, corrupt or missing file
+ * fails at start-up with a {@link ModelLoadException} naming it. Nothing is downloaded.
+ *
+ * <p>Immutable and thread-safe; holds no resources (what {@link #openBertAnalyzer} returns is the
+ * caller's to close).
+ */
+public final class ModelCatalog {
+
+  /** Classpath folder of the packaged catalogue. */
+  public static final String CLASSPATH_ROOT = "nlpstream/catalog/";
+  /** Prefix of {@code model.json} file references resolved on the classpath. */
+  public static final String CLASSPATH_PREFIX = "classpath:";
+  /** Window overlap used by {@link #openBertAnalyzer(String, OrtRuntime, int)}. */
+  public static final double DEFAULT_WINDOW_OVERLAP = 0.5;
+
+  private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+  private static final String MANIFEST = "model.json";
+
+  private final Optional<Path> extraDir;
+  private final ClassLoader classLoader;
+
+  private ModelCatalog(Optional<Path> extraDir, ClassLoader classLoader) {
+    this.extraDir = extraDir;
+    this.classLoader = classLoader;
+  }
+
+  /**
+   * A catalogue over {@code extraDir} (searched first) and the classpath.
+   *
+   * @throws ModelLoadException if {@code extraDir} is given but is not a directory
+   */
+  public static ModelCatalog open(Optional<Path> extraDir) {
+    Objects.requireNonNull(extraDir, "extraDir");
+    extraDir.ifPresent(dir -> {
+      if (!Files.isDirectory(dir)) {
+        throw new ModelLoadException(dir.toString(), "the model directory does not exist or is not a directory");
+      }
+    });
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    return new ModelCatalog(extraDir.map(p -> p.toAbsolutePath().normalize()),
+        loader != null ? loader : ModelCatalog.class.getClassLoader());
+  }
+
+  /** Ids of all bundles found, in the extra directory and on the classpath. */
+  public SortedSet<String> ids() {
+    SortedSet<String> ids = new TreeSet<>();
+    extraDir.ifPresent(dir -> {
+      try (Stream<Path> entries = Files.list(dir)) {
+        entries.filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
+            .map(p -> p.getFileName().toString())
+            .forEach(ids::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list the model directory " + dir, e);
+      }
+    });
+    ids.addAll(classpathIds());
+    return ids;
+  }
+
+  /**
+   * The parsed and validated manifest of {@code id}.
+   *
+   * @throws ModelLoadException if the id is unknown (the message lists the known ids) or the
+   *                            manifest is invalid
+   */
+  public ModelManifest manifest(String id) {
+    Bundle bundle = bundle(id);
+    return ModelManifest.parse(bundle.describe(MANIFEST), bundle.read(MANIFEST, "the manifest"));
+  }
+
+  /** {@link #openBertAnalyzer(String, OrtRuntime, int, double)} with {@link #DEFAULT_WINDOW_OVERLAP}. */
+  public TextAnalyzer openBertAnalyzer(String id, OrtRuntime runtime, int maxBatchTokens) {
+    return openBertAnalyzer(id, runtime, maxBatchTokens, DEFAULT_WINDOW_OVERLAP);
+  }
+
+  /**
+   * Loads a {@code bert-multihead} bundle: verifies the sha256 of every file, loads tokenizer,
+   * encoder and heads, checks their interfaces against the bundle contract.
+   *
+   * @param maxBatchTokens padded tokens per network call
+   * @param windowOverlap  overlap of consecutive windows over long texts, in [0, 1)
+   * @return an analyzer owned by the caller
+   * @throws ModelLoadException naming the file (or manifest field) that is wrong
+   */
+  public TextAnalyzer openBertAnalyzer(String id, OrtRuntime runtime, int maxBatchTokens, double windowOverlap) {
+    Objects.requireNonNull(runtime, "runtime");
+    long started = System.nanoTime();
+    Bundle bundle = bundle(id);
+    String manifestFile = bundle.describe(MANIFEST);
+    ModelManifest m = ModelManifest.parse(manifestFile, bundle.read(MANIFEST, "the manifest"));
+    if (m.model() != null) {
+      throw new ModelLoadException(manifestFile, "fused 'model' bundles are not supported by this runtime yet;"
+          + " use encoder + heads");
+    }
+    ModelManifest.Encoder enc = m.encoder();
+
+    SentimentHead sentiment;
+    ClassHead classes;
+    EntityDecoder entities;
+    try {
+      sentiment = new SentimentHead(m.labels().sentiment());
+      classes = new ClassHead(m.labels().classes());
+      entities = new EntityDecoder(m.labels().entities());
+    } catch (IllegalArgumentException e) {
+      throw new ModelLoadException(manifestFile, "field labels: " + e.getMessage(), e);
+    }
+
+    // Small files first: a wrong bundle fails before the encoder's ~90 MB are read and hashed.
+    Resolved tokenizerFile = resolve(bundle, enc.tokenizer(), enc.tokenizerSha256(), "encoder.tokenizer");
+    Resolved headsFile = resolve(bundle, m.heads().file(), m.heads().sha256(), "heads.file");
+    Resolved encoderFile = resolve(bundle, enc.file(), enc.sha256(), "encoder.file");
+
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    try {
+      TextTokenizer tokenizer = TextTokenizer.fromJson(tokenizerFile.name(), tokenizerFile.bytes());
+      opened.push(tokenizer);
+      ModelSession encoder = ModelSession.open(runtime, enc.id(), encoderFile.name(), encoderFile.bytes(),
+          EncoderWithHeads.ENCODER_INPUTS, EncoderWithHeads.ENCODER_OUTPUTS);
+      opened.push(encoder);
+      ModelSession heads = ModelSession.open(runtime, m.versionedId(), headsFile.name(), headsFile.bytes(),
+          EncoderWithHeads.HEADS_INPUTS, EncoderWithHeads.HEADS_OUTPUTS);
+      opened.push(heads);
+      EncoderWithHeads network = new EncoderWithHeads(encoder, heads, enc.hiddenSize(),
+          sentiment.labels().size(), classes.labels().size(), entities.labels().size());
+      Map<String, String> models = new LinkedHashMap<>();
+      models.put("encoder", enc.id());
+      models.put("sentiment", m.versionedId());
+      models.put("entities", m.versionedId());
+      models.put("classes", m.versionedId());
+      BertAnalyzer analyzer = new BertAnalyzer(tokenizer, network, sentiment, classes, entities,
+          SlidingWindows.withOverlap(enc.maxTokens(), windowOverlap), maxBatchTokens, models);
+      LOG.info("Loaded {} ({} + {}, sha256 verified) on ONNX Runtime {} {} with {} intra-op threads in {} ms",
+          m.versionedId(), encoderFile.name(), headsFile.name(), runtime.version(), runtime.options().provider(),
+          runtime.intraOpThreads(), (System.nanoTime() - started) / 1_000_000);
+      return analyzer;
+    } catch (RuntimeException e) {
+      while (!opened.isEmpty()) {
+        try {
+          opened.pop().close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** A file's bytes, verified, and the name to report it by. */
+  private record Resolved(String name, byte[] bytes) {}
+
+  private Resolved resolve(Bundle bundle, String ref, String expectedSha256, String field) {
+    String name;
+    byte[] bytes;
+    if (ref.startsWith(CLASSPATH_PREFIX)) {
+      String resource = ref.substring(CLASSPATH_PREFIX.length());
+      name = ref;
+      bytes = readClasspath(resource, name, field, bundle);
+    } else {
+      name = bundle.describe(ref);
+      bytes = bundle.read(ref, "the file of field " + field);
+    }
+    String actual = sha256(bytes);
+    if (!actual.equals(expectedSha256)) {
+      throw new ModelLoadException(name, "sha256 mismatch: " + bundle.describe(MANIFEST) + " (field "
+          + field + ") expects " + expectedSha256 + " but the file has " + actual);
+    }
+    return new Resolved(name, bytes);
+  }
+
+  private byte[] readClasspath(String resource, String name, String field, Bundle bundle) {
+    try (InputStream in = classLoader.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new ModelLoadException(name, "file of field " + field + " in " + bundle.describe(MANIFEST)
+            + " is not on the classpath (is its weight-carrier jar a dependency?)");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new ModelLoadException(name, "cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JVM lacks SHA-256", e);
+    }
+  }
+
+  private Bundle bundle(String id) {
+    Objects.requireNonNull(id, "id");
+    if (!ID.matcher(id).matches()) {
+      throw new ModelLoadException(id, "not a valid model id (letters, digits, '.', '_', '-')");
+    }
+    if (extraDir.isPresent() && Files.isRegularFile(extraDir.get().resolve(id).resolve(MANIFEST))) {
+      return new DirectoryBundle(extraDir.get().resolve(id));
+    }
+    if (classLoader.getResource(CLASSPATH_ROOT + id + "/" + MANIFEST) != null) {
+      return new ClasspathBundle(id);
+    }
+    throw new ModelLoadException(id, "unknown model id; known ids: " + ids()
+        + extraDir.map(d -> " (searched " + d + " and the classpath " + CLASSPATH_ROOT + ")")
+            .orElse(" (searched the classpath " + CLASSPATH_ROOT + "; no model directory configured)"));
+  }
+
+  /** Where one bundle's files live. */
+  private interface Bundle {
+    /** How to name {@code relative} in messages. */
+    String describe(String relative);
+
+    /** Reads {@code relative}; {@code what} says in messages why it is needed. */
+    byte[] read(String relative, String what);
+  }
+
+  private record DirectoryBundle(Path dir) implements Bundle {
+    @Override
+    public String describe(String relative) {
+      return dir.resolve(relative).toString();
+    }
+
+    @Override
+    public byte[] read(String relative, String what) {
+      Path file = dir.resolve(relative).normalize();
+      if (Paths.get(relative).isAbsolute() || !file.startsWith(dir)) {
+        throw new ModelLoadException(describe(MANIFEST), what + " (" + relative
+            + ") must be a relative path inside the bundle directory");
+      }
+      try {
+        return Files.readAllBytes(file);
+      } catch (NoSuchFileException e) {
+        throw new ModelLoadException(file.toString(), what + " does not exist", e);
+      } catch (IOException e) {
+        throw new ModelLoadException(file.toString(), "cannot read " + what + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private final class ClasspathBundle implements Bundle {
+    private final String root;
+
+    ClasspathBundle(String id) {
+      this.root = CLASSPATH_ROOT + id + "/";
+    }
+
+    @Override
+    public String describe(String relative) {
+      return CLASSPATH_PREFIX + root + relative;
+    }
+
+    @Override
+    public byte[] read(String relative, String what) {
+      Path normalized = Paths.get(relative).normalize();
+      if (normalized.isAbsolute() || normalized.startsWith("..")) {
+        throw new ModelLoadException(describe(MANIFEST), what + " (" + relative
+            + ") must be a relative path inside the bundle");
+      }
+      try (InputStream in = classLoader.getResourceAsStream(root + normalized.toString().replace('\\', '/'))) {
+        if (in == null) {
+          throw new ModelLoadException(describe(relative), what + " does not exist");
+        }
+        return in.readAllBytes();
+      } catch (IOException e) {
+        throw new ModelLoadException(describe(relative), "cannot read " + what + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Bundle ids on the classpath: scans directories and jars holding {@value #CLASSPATH_ROOT}. */
+  private SortedSet<String> classpathIds() {
+    SortedSet<String> ids = new TreeSet<>();
+    String root = CLASSPATH_ROOT.substring(0, CLASSPATH_ROOT.length() - 1);
+    try {
+      Enumeration<URL> roots = classLoader.getResources(root);
+      while (roots.hasMoreElements()) {
+        URL url = roots.nextElement();
+        if (url.getProtocol().equals("file")) {
+          try (Stream<Path> entries = Files.list(Paths.get(url.toURI()))) {
+            entries.filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
+                .map(p -> p.getFileName().toString())
+                .forEach(ids::add);
+          }
+        } else if (url.getProtocol().equals("jar")) {
+          JarURLConnection connection = (JarURLConnection) url.openConnection();
+          connection.setUseCaches(false);
+          try (JarFile jar = connection.getJarFile()) {
+            for (Enumeration<JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
+              String name = e.nextElement().getName();
+              if (name.startsWith(CLASSPATH_ROOT) && name.endsWith("/" + MANIFEST)) {
+                String rest = name.substring(CLASSPATH_ROOT.length(), name.length() - MANIFEST.length() - 1);
+                if (!rest.contains("/")) {
+                  ids.add(rest);
+                }
+              }
+            }
+          }
+        }
+      }
+    } catch (IOException | URISyntaxException e) {
+      throw new IllegalStateException("cannot list the classpath catalogue " + CLASSPATH_ROOT, e);
+    }
+    return ids;
+  }
+}
