@@ -150,8 +150,7 @@ public final class EnrichmentApp implements AutoCloseable {
    * they are.
    */
   public static void createTopics(NlpstreamConfig config) {
-    Map<String, Object> adminConfig = new java.util.HashMap<>(config.kafkaOverrides());
-    adminConfig.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS));
+    Map<String, Object> adminConfig = KafkaClientSettings.admin(config);
     adminConfig.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000);
     int partitions = config.getInt(NlpstreamConfig.TOPIC_PARTITIONS);
     short replication = config.getShort(NlpstreamConfig.TOPIC_REPLICATION_FACTOR);

@@ -3,6 +3,7 @@ package io.nlpstream.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nlpstream.app.EnrichmentApp;
+import io.nlpstream.app.KafkaClientSettings;
 import io.nlpstream.broker.EmbeddedKafkaBroker;
 import io.nlpstream.config.NlpstreamConfig;
 import java.io.BufferedWriter;
@@ -109,8 +110,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static List<Sent> send(NlpstreamConfig config, List<byte[]> lines) throws InterruptedException {
-    Map<String, Object> producerConfig = new HashMap<>(config.kafkaOverrides());
-    producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS));
+    Map<String, Object> producerConfig = KafkaClientSettings.producer(config);
     producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
     producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     String topic = config.getString(NlpstreamConfig.TOPIC_INPUT);
@@ -143,8 +143,7 @@ final class DemoCommand implements Callable<Integer> {
     DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq);
     Progress progress = new Progress(sent.size());
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (TopicReader reader = new TopicReader(config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS),
-        config.kafkaOverrides(), List.of(enriched, gpt, dlq))) {
+    try (TopicReader reader = new TopicReader(config, List.of(enriched, gpt, dlq), false)) {
       while (result.pending() > 0 && System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
           result.add(r.topic(), r.value());

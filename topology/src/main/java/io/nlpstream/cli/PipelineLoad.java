@@ -2,12 +2,12 @@ package io.nlpstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.nlpstream.app.KafkaClientSettings;
 import io.nlpstream.config.NlpstreamConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -68,9 +68,8 @@ final class PipelineLoad {
     AtomicInteger deadLettered = new AtomicInteger();
     String enrichedTopic = config.getString(NlpstreamConfig.TOPIC_ENRICHED);
     String dlqTopic = config.getString(NlpstreamConfig.TOPIC_DLQ);
-    String bootstrap = config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS);
 
-    try (TopicReader reader = new TopicReader(bootstrap, config.kafkaOverrides(), List.of(enrichedTopic, dlqTopic), true)) {
+    try (TopicReader reader = new TopicReader(config, List.of(enrichedTopic, dlqTopic), true)) {
       Thread watcher = new Thread(() -> {
         while (outstanding.get() > 0 && !Thread.currentThread().isInterrupted()) {
           for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(100))) {
@@ -91,8 +90,7 @@ final class PipelineLoad {
       }, "nlpstream-bench-watcher");
       watcher.start();
 
-      Map<String, Object> producerConfig = new HashMap<>(config.kafkaOverrides());
-      producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      Map<String, Object> producerConfig = KafkaClientSettings.producer(config);
       producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
       producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, ratePerSecond > 0 ? 0 : 5);
       String inputTopic = config.getString(NlpstreamConfig.TOPIC_INPUT);

@@ -3,9 +3,10 @@ package io.nlpstream.cli;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import io.nlpstream.app.KafkaClientSettings;
+import io.nlpstream.config.NlpstreamConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -23,18 +24,14 @@ final class TopicReader implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final List<TopicPartition> partitions = new ArrayList<>();
 
-  /** A reader positioned at the beginning of {@code topics}. */
-  TopicReader(String bootstrapServers, Map<String, Object> clientOverrides, Collection<String> topics) {
-    this(bootstrapServers, clientOverrides, topics, false);
-  }
-
   /**
-   * A reader positioned at the beginning of {@code topics}, or at their current end when
-   * {@code fromEnd} (it then returns only records committed after this constructor returned).
+   * A reader of {@code topics} of the cluster in {@code config}, positioned at their beginning, or
+   * at their current end when {@code fromEnd} (it then returns only records committed after this
+   * constructor returned).
    */
-  TopicReader(String bootstrapServers, Map<String, Object> clientOverrides, Collection<String> topics, boolean fromEnd) {
-    Map<String, Object> config = new HashMap<>(clientOverrides);
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+  TopicReader(NlpstreamConfig nlpstream, Collection<String> topics, boolean fromEnd) {
+    Map<String, Object> config = KafkaClientSettings.consumer(nlpstream);
+    String bootstrapServers = nlpstream.getString(NlpstreamConfig.BOOTSTRAP_SERVERS);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
