@@ -91,12 +91,25 @@ final class DemoCommand implements Callable<Integer> {
           NlpstreamConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers(),
           NlpstreamConfig.STATE_DIR, work.resolve("state").toString()));
       System.err.printf("nlpstream demo: Kafka broker at %s (log: %s)%n", broker.bootstrapServers(), broker.logFile());
+      // Ctrl-C: stop the broker JVM and remove the working directory on the way out.
+      Thread cleanup = new Thread(() -> {
+        broker.close();
+        work.close();
+      }, "nlpstream-demo-cleanup");
+      Runtime.getRuntime().addShutdownHook(cleanup);
       try (EnrichmentApp app = EnrichmentApp.start(config)) {
         app.awaitRunning(Duration.ofMinutes(2));
         List<Sent> sent = send(config, lines);
         System.err.printf("nlpstream demo: sent %d records from %s to %s%n", sent.size(), file,
             config.getString(NlpstreamConfig.TOPIC_INPUT));
         result = collect(config, sent, Duration.ofSeconds(timeoutSeconds));
+      } catch (RuntimeException e) {
+        work.keep();
+        System.err.printf("nlpstream demo: failed; kept %s (broker.log in kafka/, Kafka Streams state) for inspection%n",
+            work.path());
+        throw e;
+      } finally {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
       }
     }
     result.writeFiles(out);

@@ -7,10 +7,14 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** A fresh temporary directory, deleted with everything in it on {@link #close()}. */
+/**
+ * A fresh temporary directory, deleted with everything in it on {@link #close()} unless
+ * {@link #keep() kept} (for inspection after a failure). Thread-safe.
+ */
 final class TempDirectory implements AutoCloseable {
 
   private final Path path;
+  private volatile boolean keep;
 
   private TempDirectory(Path path) {
     this.path = path;
@@ -32,8 +36,16 @@ final class TempDirectory implements AutoCloseable {
     return path.resolve(name);
   }
 
+  /** Leaves the directory in place on {@link #close()}. */
+  void keep() {
+    keep = true;
+  }
+
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (keep || !Files.exists(path)) {
+      return;
+    }
     try (Stream<Path> paths = Files.walk(path)) {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
