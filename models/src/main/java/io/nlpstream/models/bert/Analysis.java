@@ -1,6 +1,7 @@
 package io.nlpstream.models.bert;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -23,8 +24,20 @@ public record Analysis(
     classes = List.copyOf(classes);
   }
 
-  /** Sentiment label and its probability in [0, 1]. */
-  public record Sentiment(String label, double score) {}
+  /**
+   * Sentiment label and its probability in [0, 1], with the probability of every label the head
+   * knows (evaluation of binary data sets compares positive against negative only).
+   */
+  public record Sentiment(String label, double score, Map<String, Double> probabilities) {
+    public Sentiment {
+      probabilities = Map.copyOf(probabilities);
+    }
+
+    /** A sentiment whose only known probability is its own. */
+    public Sentiment(String label, double score) {
+      this(label, score, Map.of(label, score));
+    }
+  }
 
   /**
    * A named entity: {@code text.substring(start, end).equals(this.text())} holds for the analysed

@@ -2,7 +2,9 @@ package io.nlpstream.models.bert;
 
 import io.nlpstream.models.bert.Analysis.ClassScore;
 import io.nlpstream.models.bert.Analysis.Sentiment;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -32,7 +34,11 @@ public final class SentimentHead {
 
   /** The most probable sentiment from {@code logits[offset .. offset + labels)}. */
   public Sentiment sentiment(float[] logits, int offset) {
-    ClassScore top = head.scores(logits, offset).get(0);
-    return new Sentiment(top.label(), top.score());
+    List<ClassScore> scores = head.scores(logits, offset);
+    Map<String, Double> probabilities = new LinkedHashMap<>();
+    for (ClassScore s : scores) {
+      probabilities.put(s.label(), s.score());
+    }
+    return new Sentiment(scores.get(0).label(), scores.get(0).score(), probabilities);
   }
 }
