@@ -31,11 +31,13 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     NlpstreamConfig config = configOptions.load(Map.of());
     EnrichmentApp app = EnrichmentApp.start(config);
+    AtomicBoolean stopRequested = new AtomicBoolean();
     AtomicBoolean exitingOnItsOwn = new AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (exitingOnItsOwn.get()) {
         return;
       }
+      stopRequested.set(true);
       LOG.info("shutdown requested: closing the enrichment service");
       int status = 0;
       try {
@@ -55,6 +57,10 @@ final class RunCommand implements Callable<Integer> {
       // No time limit on getting there: restoring a large buffer store may take a while.
       app.running().thenRun(() -> LOG.info("enrichment running"));
       KafkaStreams.State end = app.terminated().get();
+      if (stopRequested.get()) {
+        // Stopped by the shutdown hook, which also ends the process.
+        return 0;
+      }
       exitingOnItsOwn.set(true);
       app.close();
       throw new CommandFailure("Kafka Streams stopped by itself in state " + end
@@ -62,8 +68,10 @@ final class RunCommand implements Callable<Integer> {
     } catch (ExecutionException e) {
       throw new IllegalStateException("waiting for the enrichment service", e.getCause());
     } catch (RuntimeException e) {
-      exitingOnItsOwn.set(true);
-      app.close();
+      if (!stopRequested.get()) {
+        exitingOnItsOwn.set(true);
+        app.close();
+      }
       throw e;
     }
   }
