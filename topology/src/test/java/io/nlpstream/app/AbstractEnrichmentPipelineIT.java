@@ -114,7 +114,9 @@ abstract class AbstractEnrichmentPipelineIT {
     settings.put(NlpstreamConfig.TOPIC_DLQ, prefix + "dlq");
     settings.put(NlpstreamConfig.TOPIC_GPT_REQUESTS, prefix + "gpt");
     settings.put(NlpstreamConfig.TOPIC_PARTITIONS, 2);
-    NlpstreamConfig config = NlpstreamConfig.of(settings);
+    // Configured like the product: NLPSTREAM_* variables apply (e.g. another model catalogue), the
+    // settings above win.
+    NlpstreamConfig config = NlpstreamConfig.load(null, System.getenv(), settings);
     List<Case> cases = cases();
 
     Map<String, List<JsonNode>> outputs;
