@@ -69,6 +69,9 @@ public final class NlpstreamConfig extends AbstractConfig {
   public static final String INFERENCE_INTRA_OP_THREADS = "inference.intra.op.threads";
   public static final String MODEL_CATALOG_DIR = "model.catalog.dir";
   public static final String MODEL_BERT = "model.bert";
+  public static final String MODEL_SENTIMENT = "model.sentiment";
+  public static final String MODEL_ENTITIES = "model.entities";
+  public static final String MODEL_CLASSES = "model.classes";
 
   // --- Routing to the GPT stage ---
   public static final String ROUTING_RULES = "routing.rules";
@@ -133,7 +136,25 @@ public final class NlpstreamConfig extends AbstractConfig {
           "Extra model catalogue directory (one sub-directory per model id, each with model.json), searched"
               + " before the catalogue built into the nlpstream-models jar. Empty = the built-in catalogue only.")
       .define(MODEL_BERT, Type.STRING, "minilm-heads", new ConfigDef.NonEmptyString(), Importance.HIGH,
-          "Model id (in the catalogue) of the BERT stage: an encoder with sentiment, entity and class heads.")
+          "Model id (in the catalogue) of the BERT stage: a bert-multihead bundle (an encoder with sentiment,"
+              + " entity and class heads, or one fused graph) serving every role that model.sentiment,"
+              + " model.entities and model.classes leave empty. Not loaded when all three are set.")
+      .define(MODEL_SENTIMENT, Type.STRING, "", Importance.MEDIUM,
+          "Model id (in the catalogue) that serves sentiment instead of model.bert: a bundle of kind"
+              + " hf-sequence-classification (a Hugging Face ONNX export; its labels must map to negative, neutral,"
+              + " positive: label_map in its model.json) or another bert-multihead bundle. Empty = model.bert."
+              + " A model other than model.bert costs its own encoder pass per batch (first window of each text).")
+      .define(MODEL_ENTITIES, Type.STRING, "", Importance.MEDIUM,
+          "Model id (in the catalogue) that serves named entities instead of model.bert: a bundle of kind"
+              + " hf-token-classification (a Hugging Face ONNX export, IOB labels; types other than PER, ORG, LOC,"
+              + " MISC are ignored unless entity_types in its model.json maps them) or another bert-multihead"
+              + " bundle. Empty = model.bert. A model other than model.bert costs its own encoder pass per batch"
+              + " (every window of each text).")
+      .define(MODEL_CLASSES, Type.STRING, "", Importance.MEDIUM,
+          "Model id (in the catalogue) that serves the class labels instead of model.bert: a bundle of kind"
+              + " hf-sequence-classification (its id2label names become the class labels, renamed by label_map in"
+              + " its model.json) or another bert-multihead bundle. Empty = model.bert. A model other than"
+              + " model.bert costs its own encoder pass per batch (first window of each text).")
       .define(ROUTING_RULES, Type.STRING, "source=chat&sentiment=negative->reply;words>150->summary",
           Importance.MEDIUM,
           "Rules that route enriched records to the GPT stage, tried in order, first match wins; a record's own"

@@ -4,7 +4,9 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
 import io.nlpstream.models.batch.TokenBudget;
 import io.nlpstream.models.bert.EncoderWithHeads;
+import io.nlpstream.models.bert.Role;
 import io.nlpstream.models.bert.TextAnalyzer;
+import io.nlpstream.models.catalog.AnalyzerSpec;
 import io.nlpstream.models.catalog.ModelCatalog;
 import io.nlpstream.models.runtime.ExecutionProvider;
 import io.nlpstream.models.runtime.ModelSession;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,11 +32,13 @@ import java.util.Random;
  * Raw encoder throughput of all-MiniLM-L6-v2 (from its weight-carrier jar) on real texts: batch 1,
  * random-order batches padded to their longest, and length-sorted batches cut by a token budget.
  * Prints figures (median, min and max over interleaved rounds); asserts nothing. Optionally the
- * whole analyzer of a catalogue bundle too.
+ * whole analyzer of a catalogue bundle too, with roles optionally taken from other models (each
+ * costs its own encoder pass).
  *
  * <pre>
  * java -cp ... io.nlpstream.models.bench.EncoderBench TEXT_FILE [sentences=500] [threads=0]
- *     [budgets=512,1024,2048,4096] [rounds=3] [analyzer=&lt;catalogue id&gt;]
+ *     [budgets=512,1024,2048,4096] [rounds=3] [analyzer=&lt;catalogue id&gt;] [catalog=&lt;dir&gt;]
+ *     [sentiment=&lt;id&gt;] [entities=&lt;id&gt;] [classes=&lt;id&gt;]
  * </pre>
  * TEXT_FILE holds one text per line (e.g. {@code shared/data/tweet_eval_sentiment/val_text.txt}).
  */
@@ -52,7 +57,7 @@ public final class EncoderBench {
   public static void main(String[] args) throws IOException {
     if (args.length < 1) {
       System.err.println("usage: EncoderBench TEXT_FILE [sentences=500] [threads=0] [budgets=512,1024,2048,4096]"
-          + " [rounds=3] [analyzer=<catalogue id>]");
+          + " [rounds=3] [analyzer=<catalogue id>] [catalog=<dir>] [sentiment=<id>] [entities=<id>] [classes=<id>]");
       System.exit(2);
     }
     Path file = Path.of(args[0]);
@@ -61,6 +66,8 @@ public final class EncoderBench {
     int[] budgets = {512, 1024, 2048, 4096};
     int rounds = 3;
     String analyzerId = null;
+    Optional<Path> catalogDir = Optional.empty();
+    Map<Role, String> roles = new EnumMap<>(Role.class);
     for (int i = 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
       switch (kv[0]) {
@@ -69,6 +76,8 @@ public final class EncoderBench {
         case "budgets" -> budgets = Arrays.stream(kv[1].split(",")).mapToInt(Integer::parseInt).toArray();
         case "analyzer" -> analyzerId = kv[1];
         case "rounds" -> rounds = Integer.parseInt(kv[1]);
+        case "catalog" -> catalogDir = Optional.of(Path.of(kv[1]));
+        case "sentiment", "entities", "classes" -> roles.put(Role.valueOf(kv[0].toUpperCase(Locale.ROOT)), kv[1]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -85,11 +94,15 @@ public final class EncoderBench {
       new EncoderBench(encoder, tokenizer).run(texts, budgets, rounds);
     }
     if (analyzerId != null) {
-      try (TextAnalyzer analyzer = ModelCatalog.open(Optional.empty()).openBertAnalyzer(analyzerId, runtime, 2048)) {
+      AnalyzerSpec spec = new AnalyzerSpec(analyzerId, roles);
+      try (TextAnalyzer analyzer = ModelCatalog.open(catalogDir).openAnalyzer(spec, runtime, 2048)) {
         analyzer.analyze(texts.subList(0, Math.min(50, texts.size())));
-        long start = System.nanoTime();
-        analyzer.analyze(texts);
-        report("analyzer " + analyzerId + ", budget 2048 (tokenize, encoder, heads, decode)", texts.size(), start);
+        for (int round = 0; round < rounds; round++) {
+          long start = System.nanoTime();
+          analyzer.analyze(texts);
+          report("analyzer " + analyzer.models() + ", budget 2048 (tokenize, encoder, heads, decode)", texts.size(),
+              start);
+        }
       }
     }
   }

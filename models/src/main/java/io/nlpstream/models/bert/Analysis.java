@@ -11,9 +11,11 @@ import java.util.Objects;
  * @param entities  named entities over the <em>whole</em> text, in order of {@code start};
  *                  offsets are UTF-16 char offsets into the original text
  * @param classes   class labels (e.g. AG News topics), highest score first
- * @param truncated true when the text was longer than the encoder window, so sentence-level heads
- *                  saw only its first window (entities still cover the whole text)
- * @param tokens    encoder tokens of the whole text (special tokens of the first window included)
+ * @param truncated true when the text was longer than the encoder window (of any of the models when
+ *                  roles come from several), so sentence-level heads saw only its first window
+ *                  (entities still cover the whole text)
+ * @param tokens    encoder tokens of the whole text (special tokens of the first window included);
+ *                  with several models, the largest of their counts
  */
 public record Analysis(
     Sentiment sentiment, List<Entity> entities, List<ClassScore> classes, boolean truncated, int tokens) {

@@ -69,9 +69,11 @@ public final class EncoderWithHeads implements BertNetwork {
   }
 
   @Override
-  public Logits run(long[] inputIds, long[] attentionMask, int batch, int seq) {
-    try (OnnxTensor ids = encoder.longTensor(inputIds, batch, seq);
-         OnnxTensor mask = encoder.longTensor(attentionMask, batch, seq);
+  public Logits run(Batch input) {
+    int batch = input.size();
+    int seq = input.seq();
+    try (OnnxTensor ids = encoder.longTensor(input.inputIds(), batch, seq);
+         OnnxTensor mask = encoder.longTensor(input.attentionMask(), batch, seq);
          OnnxTensor types = encoder.longTensor(new long[batch * seq], batch, seq);
          OrtSession.Result encoded = encoder.run(
              Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types), ENCODER_OUTPUTS)) {

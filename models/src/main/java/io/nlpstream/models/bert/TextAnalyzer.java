@@ -31,7 +31,11 @@ public interface TextAnalyzer extends AutoCloseable {
    */
   int tokenCount(String text);
 
-  /** Model ids and versions used, by role: {@code encoder}, {@code sentiment}, {@code entities}, {@code classes}. */
+  /**
+   * Model ids and versions used, by role: {@code encoder}, {@code sentiment}, {@code entities}, {@code
+   * classes}. When roles come from several models, {@code encoder} lists their encoders joined by
+   * {@code +}, in the order they run.
+   */
   Map<String, String> models();
 
   @Override

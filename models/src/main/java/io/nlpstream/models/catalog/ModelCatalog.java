@@ -2,8 +2,12 @@ package io.nlpstream.models.catalog;
 
 import io.nlpstream.models.bert.BertAnalyzer;
 import io.nlpstream.models.bert.ClassHead;
+import io.nlpstream.models.bert.EncoderPass;
 import io.nlpstream.models.bert.EncoderWithHeads;
 import io.nlpstream.models.bert.EntityDecoder;
+import io.nlpstream.models.bert.FusedMultiHead;
+import io.nlpstream.models.bert.HuggingFaceClassifier;
+import io.nlpstream.models.bert.Role;
 import io.nlpstream.models.bert.SentimentHead;
 import io.nlpstream.models.bert.SlidingWindows;
 import io.nlpstream.models.bert.TextAnalyzer;
@@ -24,11 +28,16 @@ import java.nio.file.Paths;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.Enumeration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -49,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * model.json} and validates the graphs' inputs and outputs, so that a wrong, corrupt or missing file
  * fails at start-up with a {@link ModelLoadException} naming it. Nothing is downloaded.
  *
- * <p>Immutable and thread-safe; holds no resources (what {@link #openBertAnalyzer} returns is the
+ * <p>Immutable and thread-safe; holds no resources (what {@link #openAnalyzer} returns is the
  * caller's to close).
  */
 public final class ModelCatalog {
@@ -58,7 +67,7 @@ public final class ModelCatalog {
   public static final String CLASSPATH_ROOT = "nlpstream/catalog/";
   /** Prefix of {@code model.json} file references resolved on the classpath. */
   public static final String CLASSPATH_PREFIX = "classpath:";
-  /** Window overlap used by {@link #openBertAnalyzer(String, OrtRuntime, int)}. */
+  /** Window overlap used when none is given. */
   public static final double DEFAULT_WINDOW_OVERLAP = 0.5;
 
   private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
@@ -117,48 +126,119 @@ public final class ModelCatalog {
     return ModelManifest.parse(bundle.describe(MANIFEST), bundle.read(MANIFEST, "the manifest"));
   }
 
-  /** {@link #openBertAnalyzer(String, OrtRuntime, int, double)} with {@link #DEFAULT_WINDOW_OVERLAP}. */
+  /** {@link #openAnalyzer(AnalyzerSpec, OrtRuntime, int, double)}: every role from bundle {@code id}. */
   public TextAnalyzer openBertAnalyzer(String id, OrtRuntime runtime, int maxBatchTokens) {
-    return openBertAnalyzer(id, runtime, maxBatchTokens, DEFAULT_WINDOW_OVERLAP);
+    return openAnalyzer(AnalyzerSpec.of(id), runtime, maxBatchTokens, DEFAULT_WINDOW_OVERLAP);
+  }
+
+  /** {@link #openAnalyzer(AnalyzerSpec, OrtRuntime, int, double)}: every role from bundle {@code id}. */
+  public TextAnalyzer openBertAnalyzer(String id, OrtRuntime runtime, int maxBatchTokens, double windowOverlap) {
+    return openAnalyzer(AnalyzerSpec.of(id), runtime, maxBatchTokens, windowOverlap);
+  }
+
+  /** {@link #openAnalyzer(AnalyzerSpec, OrtRuntime, int, double)} with {@link #DEFAULT_WINDOW_OVERLAP}. */
+  public TextAnalyzer openAnalyzer(AnalyzerSpec spec, OrtRuntime runtime, int maxBatchTokens) {
+    return openAnalyzer(spec, runtime, maxBatchTokens, DEFAULT_WINDOW_OVERLAP);
   }
 
   /**
-   * Loads a {@code bert-multihead} bundle: verifies the sha256 of every file, loads tokenizer,
-   * encoder and heads, checks their interfaces against the bundle contract.
+   * Loads the models of {@code spec}, one {@link EncoderPass} per distinct model id, each serving
+   * the roles {@code spec} gives it: verifies the sha256 of every file, loads tokenizers and
+   * sessions, checks each graph's interface and each model's labels against the role.
    *
-   * @param maxBatchTokens padded tokens per network call
+   * @param maxBatchTokens padded tokens per network call, per model
    * @param windowOverlap  overlap of consecutive windows over long texts, in [0, 1)
    * @return an analyzer owned by the caller
-   * @throws ModelLoadException naming the file (or manifest field) that is wrong
+   * @throws ModelLoadException naming the file (or manifest field) that is wrong; nothing stays open
    */
-  public TextAnalyzer openBertAnalyzer(String id, OrtRuntime runtime, int maxBatchTokens, double windowOverlap) {
+  public TextAnalyzer openAnalyzer(AnalyzerSpec spec, OrtRuntime runtime, int maxBatchTokens, double windowOverlap) {
+    Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(runtime, "runtime");
+    Map<String, Set<Role>> rolesByModel = new LinkedHashMap<>();
+    if (Arrays.stream(Role.values()).anyMatch(role -> spec.modelFor(role).equals(spec.base()))) {
+      rolesByModel.put(spec.base(), EnumSet.noneOf(Role.class)); // the base model's pass runs first
+    }
+    for (Role role : Role.values()) {
+      rolesByModel.computeIfAbsent(spec.modelFor(role), id -> EnumSet.noneOf(Role.class)).add(role);
+    }
+    List<OpenedPass> opened = new ArrayList<>();
+    try {
+      for (Map.Entry<String, Set<Role>> e : rolesByModel.entrySet()) {
+        opened.add(openPass(e.getKey(), e.getValue(), runtime, maxBatchTokens, windowOverlap));
+      }
+      Map<String, String> models = new LinkedHashMap<>();
+      models.put("encoder", String.join("+", opened.stream().map(OpenedPass::encoderId).toList()));
+      for (Role role : Role.values()) {
+        for (OpenedPass p : opened) {
+          if (p.pass().roles().contains(role)) {
+            models.put(role.key(), p.modelId());
+          }
+        }
+      }
+      return new BertAnalyzer(opened.stream().map(OpenedPass::pass).toList(), models);
+    } catch (RuntimeException e) {
+      for (OpenedPass p : opened) {
+        try {
+          p.pass().close();
+        } catch (RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** A loaded pass and what {@link TextAnalyzer#models()} reports for it. */
+  private record OpenedPass(EncoderPass pass, String encoderId, String modelId) {}
+
+  private OpenedPass openPass(String id, Set<Role> roles, OrtRuntime runtime, int maxBatchTokens,
+                              double windowOverlap) {
     long started = System.nanoTime();
     Bundle bundle = bundle(id);
     String manifestFile = bundle.describe(MANIFEST);
     ModelManifest m = ModelManifest.parse(manifestFile, bundle.read(MANIFEST, "the manifest"));
-    if (m.model() != null) {
-      throw new ModelLoadException(manifestFile, "fused 'model' bundles are not supported by this runtime yet;"
-          + " use encoder + heads");
+    if (!m.servableRoles().containsAll(roles)) {
+      throw new ModelLoadException(manifestFile, "a model of kind " + m.kind() + " serves " + roleKeys(m.servableRoles())
+          + ", it was configured for " + roleKeys(roles));
     }
-    ModelManifest.Encoder enc = m.encoder();
+    OpenedPass pass = switch (m.kind()) {
+      case ModelManifest.BERT_MULTIHEAD -> m.fused()
+          ? openFused(bundle, m, roles, runtime, maxBatchTokens, windowOverlap)
+          : openEncoderWithHeads(bundle, m, roles, runtime, maxBatchTokens, windowOverlap);
+      default -> openHuggingFace(bundle, m, roles, runtime, maxBatchTokens, windowOverlap);
+    };
+    LOG.info("Loaded {} ({}) for {} on ONNX Runtime {} {} with {} intra-op threads in {} ms, window {} tokens",
+        m.versionedId(), m.kind() + (m.fused() ? ", fused" : ""), roleKeys(roles), runtime.version(),
+        runtime.options().provider(), runtime.intraOpThreads(), (System.nanoTime() - started) / 1_000_000,
+        pass.pass().windows().maxTokens());
+    return pass;
+  }
 
-    SentimentHead sentiment;
-    ClassHead classes;
-    EntityDecoder entities;
+  private static List<String> roleKeys(Set<Role> roles) {
+    return roles.stream().map(Role::key).toList();
+  }
+
+  /** The heads of a multi-head bundle for {@code roles}; all three are built so that the labels are checked. */
+  private static EncoderPass.Heads multiheadHeads(ModelManifest m, String manifestFile, Set<Role> roles) {
     try {
-      sentiment = new SentimentHead(m.labels().sentiment());
-      classes = new ClassHead(m.labels().classes());
-      entities = new EntityDecoder(m.labels().entities());
+      SentimentHead sentiment = new SentimentHead(m.labels().sentiment());
+      ClassHead classes = new ClassHead(m.labels().classes());
+      EntityDecoder entities = new EntityDecoder(m.labels().entities());
+      return new EncoderPass.Heads(roles.contains(Role.SENTIMENT) ? sentiment : null,
+          roles.contains(Role.CLASSES) ? classes : null, roles.contains(Role.ENTITIES) ? entities : null);
     } catch (IllegalArgumentException e) {
       throw new ModelLoadException(manifestFile, "field labels: " + e.getMessage(), e);
     }
+  }
 
+  private OpenedPass openEncoderWithHeads(Bundle bundle, ModelManifest m, Set<Role> roles, OrtRuntime runtime,
+                                          int maxBatchTokens, double windowOverlap) {
+    ModelManifest.Encoder enc = m.encoder();
+    EncoderPass.Heads heads = multiheadHeads(m, bundle.describe(MANIFEST), roles);
     // Small files first: a wrong bundle fails before the encoder's ~90 MB are read and hashed.
     Resolved tokenizerFile = resolve(bundle, enc.tokenizer(), enc.tokenizerSha256(), "encoder.tokenizer");
     Resolved headsFile = resolve(bundle, m.heads().file(), m.heads().sha256(), "heads.file");
     Resolved encoderFile = resolve(bundle, enc.file(), enc.sha256(), "encoder.file");
-
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     try {
       TextTokenizer tokenizer = TextTokenizer.fromJson(tokenizerFile.name(), tokenizerFile.bytes());
@@ -166,32 +246,107 @@ public final class ModelCatalog {
       ModelSession encoder = ModelSession.open(runtime, enc.id(), encoderFile.name(), encoderFile.bytes(),
           EncoderWithHeads.ENCODER_INPUTS, EncoderWithHeads.ENCODER_OUTPUTS);
       opened.push(encoder);
-      ModelSession heads = ModelSession.open(runtime, m.versionedId(), headsFile.name(), headsFile.bytes(),
+      ModelSession headsSession = ModelSession.open(runtime, m.versionedId(), headsFile.name(), headsFile.bytes(),
           EncoderWithHeads.HEADS_INPUTS, EncoderWithHeads.HEADS_OUTPUTS);
-      opened.push(heads);
-      EncoderWithHeads network = new EncoderWithHeads(encoder, heads, enc.hiddenSize(),
-          sentiment.labels().size(), classes.labels().size(), entities.labels().size());
-      Map<String, String> models = new LinkedHashMap<>();
-      models.put("encoder", enc.id());
-      models.put("sentiment", m.versionedId());
-      models.put("entities", m.versionedId());
-      models.put("classes", m.versionedId());
-      BertAnalyzer analyzer = new BertAnalyzer(tokenizer, network, sentiment, classes, entities,
-          SlidingWindows.withOverlap(enc.maxTokens(), windowOverlap), maxBatchTokens, models);
-      LOG.info("Loaded {} ({} + {}, sha256 verified) on ONNX Runtime {} {} with {} intra-op threads in {} ms",
-          m.versionedId(), encoderFile.name(), headsFile.name(), runtime.version(), runtime.options().provider(),
-          runtime.intraOpThreads(), (System.nanoTime() - started) / 1_000_000);
-      return analyzer;
+      opened.push(headsSession);
+      EncoderWithHeads network = new EncoderWithHeads(encoder, headsSession, enc.hiddenSize(),
+          m.labels().sentiment().size(), m.labels().classes().size(), m.labels().entities().size());
+      EncoderPass pass = new EncoderPass(tokenizer, network, heads,
+          SlidingWindows.withOverlap(enc.maxTokens(), windowOverlap), maxBatchTokens);
+      return new OpenedPass(pass, enc.id(), m.versionedId());
     } catch (RuntimeException e) {
-      while (!opened.isEmpty()) {
-        try {
-          opened.pop().close();
-        } catch (Exception suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
-      throw e;
+      throw closeAll(opened, e);
     }
+  }
+
+  private OpenedPass openFused(Bundle bundle, ModelManifest m, Set<Role> roles, OrtRuntime runtime,
+                               int maxBatchTokens, double windowOverlap) {
+    EncoderPass.Heads heads = multiheadHeads(m, bundle.describe(MANIFEST), roles);
+    Resolved tokenizerFile = resolve(bundle, m.tokenizer().file(), m.tokenizer().sha256(), "tokenizer.file");
+    Resolved modelFile = resolve(bundle, m.model().file(), m.model().sha256(), "model.file");
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    try {
+      TextTokenizer tokenizer = TextTokenizer.fromJson(tokenizerFile.name(), tokenizerFile.bytes());
+      opened.push(tokenizer);
+      ModelSession session = ModelSession.open(runtime, m.versionedId(), modelFile.name(), modelFile.bytes(),
+          FusedMultiHead.REQUIRED_INPUTS, FusedMultiHead.OPTIONAL_INPUTS, FusedMultiHead.OUTPUTS);
+      opened.push(session);
+      FusedMultiHead network = new FusedMultiHead(session, m.labels().sentiment().size(),
+          m.labels().classes().size(), m.labels().entities().size());
+      EncoderPass pass = new EncoderPass(tokenizer, network, heads,
+          SlidingWindows.withOverlap(m.maxTokens(), windowOverlap), maxBatchTokens);
+      return new OpenedPass(pass, m.versionedId(), m.versionedId());
+    } catch (RuntimeException e) {
+      throw closeAll(opened, e);
+    }
+  }
+
+  private OpenedPass openHuggingFace(Bundle bundle, ModelManifest m, Set<Role> roles, OrtRuntime runtime,
+                                     int maxBatchTokens, double windowOverlap) {
+    String manifestFile = bundle.describe(MANIFEST);
+    if (roles.size() != 1) {
+      throw new ModelLoadException(manifestFile, "a model of kind " + m.kind() + " serves one role, it was"
+          + " configured for " + roleKeys(roles));
+    }
+    Role role = roles.iterator().next();
+    Resolved configFile = resolve(bundle, m.config().file(), m.config().sha256(), "config.file");
+    HuggingFaceConfig config = HuggingFaceConfig.parse(configFile.name(), configFile.bytes());
+    int maxTokens = config.maxTokens();
+    if (m.maxTokens() != null) {
+      if (m.maxTokens() > maxTokens) {
+        throw new ModelLoadException(manifestFile, "field max_tokens is " + m.maxTokens() + " but "
+            + configFile.name() + " allows at most " + maxTokens + " (max_position_embeddings "
+            + config.maxPositionEmbeddings() + ")");
+      }
+      maxTokens = m.maxTokens();
+    }
+    HuggingFaceLabels.Mapping labels = role == Role.ENTITIES
+        ? HuggingFaceLabels.entities(config, m.entityTypes(), manifestFile)
+        : HuggingFaceLabels.sentence(role, config, m.labelMap(), manifestFile);
+    if (!labels.ignoredTypes().isEmpty()) {
+      LOG.info("{}: entity types {} are not in the analysis contract {} and are decoded as outside (O);"
+          + " map them in {} entity_types to keep them", configFile.name(), new TreeSet<>(labels.ignoredTypes()),
+          EntityDecoder.TYPES, manifestFile);
+    }
+    List<String> targets = labels.projection().targets();
+    EncoderPass.Heads heads;
+    try {
+      heads = switch (role) {
+        case SENTIMENT -> new EncoderPass.Heads(new SentimentHead(targets), null, null);
+        case CLASSES -> new EncoderPass.Heads(null, new ClassHead(targets), null);
+        case ENTITIES -> new EncoderPass.Heads(null, null, new EntityDecoder(targets));
+      };
+    } catch (IllegalArgumentException e) {
+      throw new ModelLoadException(configFile.name(), "id2label " + config.labels() + ": " + e.getMessage(), e);
+    }
+    Resolved tokenizerFile = resolve(bundle, m.tokenizer().file(), m.tokenizer().sha256(), "tokenizer.file");
+    Resolved modelFile = resolve(bundle, m.model().file(), m.model().sha256(), "model.file");
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    try {
+      TextTokenizer tokenizer = TextTokenizer.fromJson(tokenizerFile.name(), tokenizerFile.bytes());
+      opened.push(tokenizer);
+      ModelSession session = ModelSession.open(runtime, m.versionedId(), modelFile.name(), modelFile.bytes(),
+          HuggingFaceClassifier.REQUIRED_INPUTS, HuggingFaceClassifier.OPTIONAL_INPUTS, HuggingFaceClassifier.OUTPUTS);
+      opened.push(session);
+      HuggingFaceClassifier network = new HuggingFaceClassifier(session, role, labels.projection(), configFile.name());
+      EncoderPass pass = new EncoderPass(tokenizer, network, heads,
+          SlidingWindows.withOverlap(maxTokens, windowOverlap), maxBatchTokens);
+      return new OpenedPass(pass, m.versionedId(), m.versionedId());
+    } catch (RuntimeException e) {
+      throw closeAll(opened, e);
+    }
+  }
+
+  /** Closes what was opened, newest first, and returns {@code e} with any close failure suppressed. */
+  private static RuntimeException closeAll(Deque<AutoCloseable> opened, RuntimeException e) {
+    while (!opened.isEmpty()) {
+      try {
+        opened.pop().close();
+      } catch (Exception suppressed) {
+        e.addSuppressed(suppressed);
+      }
+    }
+    return e;
   }
 
   /** A file's bytes, verified, and the name to report it by. */

@@ -5,31 +5,61 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nlpstream.models.bert.Role;
 import io.nlpstream.models.runtime.ModelLoadException;
 import java.io.IOException;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * A catalogue entry's {@code model.json}: which files make the model, their sha256, and the label
- * order of its outputs. See the bundle contract in the project brief; unknown fields are ignored
- * (model cards may add provenance), missing or ill-typed required ones fail the load.
+ * order of its outputs. Unknown fields are ignored (model cards may add provenance); missing,
+ * ill-typed or misplaced ones fail the load naming the field.
  *
- * <p>File references are either {@code classpath:<resource>} (e.g. the MiniLM weight-carrier jar)
+ * <p>Three kinds (see {@code package-info} for examples):
+ * <ul>
+ *   <li>{@value #BERT_MULTIHEAD}, encoder + heads form: {@code encoder} (with its tokenizer,
+ *       {@code max_tokens} and {@code hidden_size}), {@code heads}, {@code labels}.</li>
+ *   <li>{@value #BERT_MULTIHEAD}, fused form: {@code model} (one graph from token ids to the three
+ *       logits), {@code tokenizer}, {@code max_tokens}, {@code labels}; no {@code encoder}.</li>
+ *   <li>{@value #HF_SEQUENCE_CLASSIFICATION} / {@value #HF_TOKEN_CLASSIFICATION}: a Hugging Face
+ *       ONNX export, {@code model}, {@code tokenizer}, {@code config} (its {@code config.json}, which
+ *       gives the labels and the window); optional {@code max_tokens} (at most what {@code
+ *       config.json} allows), {@code label_map} (sequence classification: model label to contract
+ *       label) and {@code entity_types} (token classification: model entity type to PER, ORG, LOC,
+ *       MISC or O).</li>
+ * </ul>
+ * File references are either {@code classpath:<resource>} (e.g. the MiniLM weight-carrier jar)
  * or a plain relative path inside the bundle directory.
  *
- * @param kind    {@code bert-multihead}
- * @param encoder the encoder and its tokenizer (required)
- * @param heads   heads graph fed by the encoder's {@code last_hidden_state}; exactly one of {@code
- *                heads} and {@code model} is present
- * @param model   a fused graph taking token ids and producing the logits (reserved: a later bundle)
- * @param labels  output label orders
+ * @param kind        one of {@link #KINDS}
+ * @param encoder     encoder + heads form: the encoder and its tokenizer
+ * @param heads       encoder + heads form: the heads graph fed by the encoder's {@code last_hidden_state}
+ * @param model       fused and Hugging Face kinds: the graph taking token ids
+ * @param tokenizer   fused and Hugging Face kinds: the {@code tokenizer.json}
+ * @param config      Hugging Face kinds: the {@code config.json}
+ * @param maxTokens   fused (required) and Hugging Face (optional) kinds: window size, [CLS] and [SEP] included
+ * @param labels      {@value #BERT_MULTIHEAD}: output label orders
+ * @param labelMap    {@value #HF_SEQUENCE_CLASSIFICATION}: model label ({@code id2label} value) to contract label
+ * @param entityTypes {@value #HF_TOKEN_CLASSIFICATION}: model entity type to PER, ORG, LOC, MISC, or O to ignore it
  */
 public record ModelManifest(String id, String version, String kind, Encoder encoder, FileRef heads,
-                            FileRef model, Labels labels) {
+                            FileRef model, FileRef tokenizer, FileRef config,
+                            @JsonProperty("max_tokens") Integer maxTokens, Labels labels,
+                            @JsonProperty("label_map") Map<String, String> labelMap,
+                            @JsonProperty("entity_types") Map<String, String> entityTypes) {
 
-  /** The kind of bundle this runtime runs. */
+  /** A multi-head bundle (sentiment, classes and entities from one network). */
   public static final String BERT_MULTIHEAD = "bert-multihead";
+  /** A Hugging Face sequence classifier: sentiment or classes. */
+  public static final String HF_SEQUENCE_CLASSIFICATION = "hf-sequence-classification";
+  /** A Hugging Face token classifier: entities. */
+  public static final String HF_TOKEN_CLASSIFICATION = "hf-token-classification";
+  /** The kinds this runtime runs. */
+  public static final List<String> KINDS = List.of(BERT_MULTIHEAD, HF_SEQUENCE_CLASSIFICATION, HF_TOKEN_CLASSIFICATION);
 
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final ObjectMapper JSON = new ObjectMapper()
@@ -51,6 +81,20 @@ public record ModelManifest(String id, String version, String kind, Encoder enco
 
   /** Label orders of the logits outputs. */
   public record Labels(List<String> sentiment, List<String> classes, List<String> entities) {}
+
+  /** Whether this is the fused form of {@value #BERT_MULTIHEAD}. */
+  public boolean fused() {
+    return BERT_MULTIHEAD.equals(kind) && model != null;
+  }
+
+  /** The roles a model of this kind can serve. */
+  public Set<Role> servableRoles() {
+    return switch (kind) {
+      case HF_SEQUENCE_CLASSIFICATION -> EnumSet.of(Role.SENTIMENT, Role.CLASSES);
+      case HF_TOKEN_CLASSIFICATION -> EnumSet.of(Role.ENTITIES);
+      default -> EnumSet.allOf(Role.class);
+    };
+  }
 
   /** Display id of the heads/model: {@code <id>@<version>}. */
   public String versionedId() {
@@ -103,38 +147,100 @@ public record ModelManifest(String id, String version, String kind, Encoder enco
     required(source, "id", id);
     required(source, "version", version);
     required(source, "kind", kind);
-    if (!BERT_MULTIHEAD.equals(kind)) {
-      throw new ModelLoadException(source, "field kind is '" + kind + "', this runtime runs '" + BERT_MULTIHEAD + "'");
+    if (!KINDS.contains(kind)) {
+      throw new ModelLoadException(source, "field kind is '" + kind + "', this runtime runs one of " + KINDS);
     }
-    required(source, "encoder", encoder);
-    required(source, "encoder.id", encoder.id());
-    required(source, "encoder.tokenizer", encoder.tokenizer());
-    sha(source, "encoder.tokenizer_sha256", encoder.tokenizerSha256());
-    required(source, "encoder.max_tokens", encoder.maxTokens());
-    if (encoder.maxTokens() < 3) {
-      throw new ModelLoadException(source, "field encoder.max_tokens must be >= 3, was " + encoder.maxTokens());
+    if (BERT_MULTIHEAD.equals(kind)) {
+      validateMultihead(source);
+    } else {
+      validateHuggingFace(source);
     }
-    required(source, "encoder.hidden_size", encoder.hiddenSize());
-    if (encoder.hiddenSize() < 1) {
-      throw new ModelLoadException(source, "field encoder.hidden_size must be >= 1, was " + encoder.hiddenSize());
-    }
+  }
+
+  private void validateMultihead(String source) {
+    absent(source, "config", config, "it belongs to the Hugging Face kinds");
+    absent(source, "label_map", labelMap, "it belongs to kind " + HF_SEQUENCE_CLASSIFICATION);
+    absent(source, "entity_types", entityTypes, "it belongs to kind " + HF_TOKEN_CLASSIFICATION);
     if ((heads == null) == (model == null)) {
-      throw new ModelLoadException(source, "exactly one of the fields heads (with encoder.file) and model must be"
+      throw new ModelLoadException(source, "exactly one of the fields heads (with encoder) and model (fused) must be"
           + " present, found " + (heads == null ? "neither" : "both"));
     }
     if (heads != null) {
+      absent(source, "tokenizer", tokenizer, "the encoder + heads form takes encoder.tokenizer");
+      absent(source, "max_tokens", maxTokens, "the encoder + heads form takes encoder.max_tokens");
+      required(source, "encoder", encoder);
+      required(source, "encoder.id", encoder.id());
+      required(source, "encoder.tokenizer", encoder.tokenizer());
+      sha(source, "encoder.tokenizer_sha256", encoder.tokenizerSha256());
+      maxTokens(source, "encoder.max_tokens", encoder.maxTokens());
+      required(source, "encoder.hidden_size", encoder.hiddenSize());
+      if (encoder.hiddenSize() < 1) {
+        throw new ModelLoadException(source, "field encoder.hidden_size must be >= 1, was " + encoder.hiddenSize());
+      }
       required(source, "encoder.file", encoder.file());
       sha(source, "encoder.sha256", encoder.sha256());
-      required(source, "heads.file", heads.file());
-      sha(source, "heads.sha256", heads.sha256());
+      fileRef(source, "heads", heads);
     } else {
-      required(source, "model.file", model.file());
-      sha(source, "model.sha256", model.sha256());
+      absent(source, "encoder", encoder, "the fused form (model) takes top-level tokenizer and max_tokens");
+      fileRef(source, "model", model);
+      fileRef(source, "tokenizer", tokenizer);
+      maxTokens(source, "max_tokens", maxTokens);
     }
     required(source, "labels", labels);
     labelList(source, "labels.sentiment", labels.sentiment());
     labelList(source, "labels.classes", labels.classes());
     labelList(source, "labels.entities", labels.entities());
+  }
+
+  private void validateHuggingFace(String source) {
+    String why = "kind " + kind + " takes model, tokenizer and config (labels come from config.json id2label)";
+    absent(source, "encoder", encoder, why);
+    absent(source, "heads", heads, why);
+    absent(source, "labels", labels, why);
+    fileRef(source, "model", model);
+    fileRef(source, "tokenizer", tokenizer);
+    fileRef(source, "config", config);
+    if (maxTokens != null) {
+      maxTokens(source, "max_tokens", maxTokens);
+    }
+    if (HF_SEQUENCE_CLASSIFICATION.equals(kind)) {
+      absent(source, "entity_types", entityTypes, "it belongs to kind " + HF_TOKEN_CLASSIFICATION);
+      mapping(source, "label_map", labelMap);
+    } else {
+      absent(source, "label_map", labelMap, "kind " + kind + " maps entity types with entity_types");
+      mapping(source, "entity_types", entityTypes);
+    }
+  }
+
+  private static void fileRef(String source, String field, FileRef ref) {
+    required(source, field, ref);
+    required(source, field + ".file", ref.file());
+    sha(source, field + ".sha256", ref.sha256());
+  }
+
+  private static void maxTokens(String source, String field, Integer value) {
+    required(source, field, value);
+    if (value < 3) {
+      throw new ModelLoadException(source, "field " + field + " must be >= 3, was " + value);
+    }
+  }
+
+  private static void mapping(String source, String field, Map<String, String> map) {
+    if (map == null) {
+      return;
+    }
+    map.forEach((k, v) -> {
+      if (k.isBlank() || v == null || v.isBlank()) {
+        throw new ModelLoadException(source, "field " + field + " maps '" + k + "' to '" + v
+            + "': keys and values must be non-blank strings");
+      }
+    });
+  }
+
+  private static void absent(String source, String field, Object value, String why) {
+    if (value != null) {
+      throw new ModelLoadException(source, "field " + field + " does not belong here: " + why);
+    }
   }
 
   private static void required(String source, String field, Object value) {

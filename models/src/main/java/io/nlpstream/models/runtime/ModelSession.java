@@ -1,6 +1,7 @@
 package io.nlpstream.models.runtime;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtException;
@@ -48,7 +49,8 @@ public final class ModelSession implements AutoCloseable {
   }
 
   /**
-   * Creates a session from the bytes of an ONNX model and validates its interface.
+   * Creates a session from the bytes of an ONNX model and validates its interface: the graph's
+   * inputs must be exactly {@code expectedInputs}.
    *
    * @param modelId         model id for messages (e.g. {@code all-minilm-l6-v2})
    * @param file            where the bytes came from, for messages (e.g. {@code classpath:x.onnx})
@@ -59,17 +61,37 @@ public final class ModelSession implements AutoCloseable {
    */
   public static ModelSession open(OrtRuntime runtime, String modelId, String file, byte[] model,
                                   Set<String> expectedInputs, Set<String> requiredOutputs) {
+    return open(runtime, modelId, file, model, expectedInputs, Set.of(), requiredOutputs);
+  }
+
+  /**
+   * Creates a session from the bytes of an ONNX model and validates its interface: the graph's
+   * inputs must include every name of {@code requiredInputs} and may include names of {@code
+   * optionalInputs} (the caller feeds what {@link #inputNames()} declares), nothing else.
+   *
+   * @param modelId         model id for messages (e.g. {@code all-minilm-l6-v2})
+   * @param file            where the bytes came from, for messages (e.g. {@code classpath:x.onnx})
+   * @param model           the serialized ONNX model; not retained
+   * @param requiredInputs  input names the graph must declare
+   * @param optionalInputs  input names the graph may declare
+   * @param requiredOutputs names that must be among the graph's outputs
+   * @throws ModelLoadException if the bytes are not a loadable model or the interface differs
+   */
+  public static ModelSession open(OrtRuntime runtime, String modelId, String file, byte[] model,
+                                  Set<String> requiredInputs, Set<String> optionalInputs,
+                                  Set<String> requiredOutputs) {
     Objects.requireNonNull(runtime, "runtime");
     Objects.requireNonNull(model, "model");
     OrtSession session;
     try (OrtSession.SessionOptions options = runtime.newSessionOptions(file)) {
       session = runtime.environment().createSession(model, options);
     } catch (OrtException e) {
-      throw new ModelLoadException(file, "ONNX Runtime cannot load model " + modelId + ": " + e.getMessage(), e);
+      throw new ModelLoadException(file, "ONNX Runtime cannot load model " + modelId + " (not an ONNX model, or"
+          + " one this ONNX Runtime " + runtime.version() + " cannot run): " + e.getMessage(), e);
     }
     ModelSession loaded = new ModelSession(modelId, file, runtime, session);
     try {
-      loaded.validate(expectedInputs, requiredOutputs);
+      loaded.validate(requiredInputs, optionalInputs, requiredOutputs);
     } catch (RuntimeException e) {
       loaded.close();
       throw e;
@@ -77,13 +99,14 @@ public final class ModelSession implements AutoCloseable {
     return loaded;
   }
 
-  private void validate(Set<String> expectedInputs, Set<String> requiredOutputs) {
+  private void validate(Set<String> requiredInputs, Set<String> optionalInputs, Set<String> requiredOutputs) {
     Set<String> inputs = session.getInputNames();
     Set<String> outputs = session.getOutputNames();
-    Set<String> missingInputs = new TreeSet<>(expectedInputs);
+    Set<String> missingInputs = new TreeSet<>(requiredInputs);
     missingInputs.removeAll(inputs);
     Set<String> extraInputs = new TreeSet<>(inputs);
-    extraInputs.removeAll(expectedInputs);
+    extraInputs.removeAll(requiredInputs);
+    extraInputs.removeAll(optionalInputs);
     Set<String> missingOutputs = new TreeSet<>(requiredOutputs);
     missingOutputs.removeAll(outputs);
     if (missingInputs.isEmpty() && extraInputs.isEmpty() && missingOutputs.isEmpty()) {
@@ -99,8 +122,11 @@ public final class ModelSession implements AutoCloseable {
     if (!missingOutputs.isEmpty()) {
       msg.append(" missing outputs ").append(missingOutputs).append(';');
     }
-    msg.append(" expected inputs ").append(new TreeSet<>(expectedInputs))
-        .append(" and outputs including ").append(new TreeSet<>(requiredOutputs))
+    msg.append(" expected inputs ").append(new TreeSet<>(requiredInputs));
+    if (!optionalInputs.isEmpty()) {
+      msg.append(" (optional ").append(new TreeSet<>(optionalInputs)).append(')');
+    }
+    msg.append(" and outputs including ").append(new TreeSet<>(requiredOutputs))
         .append(", found inputs ").append(new TreeSet<>(inputs))
         .append(" and outputs ").append(new TreeSet<>(outputs));
     throw new ModelLoadException(file, msg.toString());
@@ -114,12 +140,65 @@ public final class ModelSession implements AutoCloseable {
     return file;
   }
 
+  /** The graph's input names. */
+  public Set<String> inputNames() {
+    return session.getInputNames();
+  }
+
+  /**
+   * Checks the declared element type and rank of an input or output, so that a graph exported with,
+   * say, int32 ids or a rank-2 output where rank 3 is needed fails at load, not at the first record.
+   *
+   * @param dims the expected dimensions by meaning, e.g. {@code "batch", "sequence"}: their count is
+   *             the rank, their names say in the message what was expected
+   * @throws ModelLoadException naming the file, the tensor, what it is and what was expected
+   */
+  public void requireTensor(String name, OnnxJavaType type, String... dims) {
+    int rank = dims.length;
+    String shapeDoc = "[" + String.join(", ", dims) + "]";
+    TensorInfo tensor = tensorInfo(name);
+    String kind = session.getInputNames().contains(name) ? "input " : "output ";
+    if (tensor.type != type) {
+      throw new ModelLoadException(file, "model " + modelId + ": " + kind + name + " has element type "
+          + typeName(tensor.type) + ", expected " + typeName(type) + " " + shapeDoc);
+    }
+    if (tensor.getShape().length != rank) {
+      throw new ModelLoadException(file, "model " + modelId + ": " + kind + name + " has shape "
+          + shapeString(tensor.getShape()) + " (rank " + tensor.getShape().length + "), expected rank " + rank
+          + " " + shapeDoc);
+    }
+  }
+
+  /** {@code float32}, {@code int64}, ...: ONNX's names, which is what exporters and users know. */
+  private static String typeName(OnnxJavaType type) {
+    return switch (type) {
+      case FLOAT -> "float32";
+      case DOUBLE -> "float64";
+      case FLOAT16 -> "float16";
+      case BFLOAT16 -> "bfloat16";
+      default -> type.name().toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+
+  /** A declared shape with dynamic dimensions shown as {@code ?}. */
+  public static String shapeString(long[] shape) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < shape.length; i++) {
+      sb.append(i == 0 ? "" : ", ").append(shape[i] < 0 ? "?" : Long.toString(shape[i]));
+    }
+    return sb.append(']').toString();
+  }
+
   /**
    * Declared shape of an input or output ({@code -1} for a dynamic dimension).
    *
    * @throws ModelLoadException if there is no such tensor
    */
   public long[] shape(String name) {
+    return tensorInfo(name).getShape();
+  }
+
+  private TensorInfo tensorInfo(String name) {
     try {
       NodeInfo node = session.getInputInfo().get(name);
       if (node == null) {
@@ -129,7 +208,7 @@ public final class ModelSession implements AutoCloseable {
       if (!(info instanceof TensorInfo tensor)) {
         throw new ModelLoadException(file, "model " + modelId + " has no tensor named " + name);
       }
-      return tensor.getShape();
+      return tensor;
     } catch (OrtException e) {
       throw new ModelLoadException(file, "cannot read the interface of model " + modelId + ": " + e.getMessage(), e);
     }

@@ -54,9 +54,17 @@ public final class TextTokenizer implements AutoCloseable {
     }
     this.clsId = special[0];
     this.sepId = special[1];
-    long[] pad = tokenizer.encode("[PAD]", false, false).getIds();
-    // Padding positions are masked out, so the id only needs to be a valid one.
-    this.padId = pad.length == 1 ? pad[0] : 0;
+    // Padding positions are masked out, so the id only needs to be a valid one; the real one still
+    // matters to graphs that derive positions from it (RoBERTa's [PAD] is <pad>).
+    long pad = 0;
+    for (String candidate : new String[] {"[PAD]", "<pad>"}) {
+      long[] ids = tokenizer.encode(candidate, false, false).getIds();
+      if (ids.length == 1) {
+        pad = ids[0];
+        break;
+      }
+    }
+    this.padId = pad;
   }
 
   /**
@@ -102,7 +110,7 @@ public final class TextTokenizer implements AutoCloseable {
     return sepId;
   }
 
-  /** Id used for padding positions ({@code [PAD]}). */
+  /** Id used for padding positions: {@code [PAD]}, else {@code <pad>}, else 0. */
   public long padId() {
     return padId;
   }

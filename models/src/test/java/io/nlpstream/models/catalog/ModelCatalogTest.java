@@ -186,13 +186,23 @@ class ModelCatalogTest {
   }
 
   @Test
-  void fusedBundlesAreRefusedClearly() throws Exception {
+  void aFusedModelNextToAnEncoderIsRefusedClearly() throws Exception {
     FixtureBundle.write(dir, "fused", m -> {
       ObjectNode heads = (ObjectNode) m.remove("heads");
       m.set("model", heads);
     });
     assertThatThrownBy(() -> ModelCatalog.open(Optional.of(dir)).openBertAnalyzer("fused", RUNTIME, 1024))
         .isInstanceOf(ModelLoadException.class)
-        .hasMessageContaining("fused 'model' bundles are not supported");
+        .hasMessageContaining("fused/model.json: field encoder does not belong here: the fused form (model) takes"
+            + " top-level tokenizer and max_tokens");
+  }
+
+  @Test
+  void anUnknownKindListsTheKnownOnes() throws Exception {
+    FixtureBundle.write(dir, "onnx-ner", m -> m.put("kind", "token-classification"));
+    assertThatThrownBy(() -> ModelCatalog.open(Optional.of(dir)).manifest("onnx-ner"))
+        .isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("field kind is 'token-classification', this runtime runs one of [bert-multihead,"
+            + " hf-sequence-classification, hf-token-classification]");
   }
 }
