@@ -1,7 +1,9 @@
 package io.nlpstream.app;
 
 import io.nlpstream.config.NlpstreamConfig;
+import io.nlpstream.models.bert.Role;
 import io.nlpstream.models.bert.TextAnalyzer;
+import io.nlpstream.models.catalog.AnalyzerSpec;
 import io.nlpstream.models.catalog.ModelCatalog;
 import io.nlpstream.models.runtime.ExecutionProvider;
 import io.nlpstream.models.runtime.OrtRuntime;
@@ -186,9 +188,10 @@ public final class EnrichmentApp implements AutoCloseable {
   }
 
   /**
-   * Opens the BERT analyzer of {@code model.bert} from the catalogue ({@code model.catalog.dir}
-   * first, then the built-in one) on the configured execution provider and intra-op threads. The
-   * caller owns (closes) it.
+   * Opens the BERT-stage analyzer from the catalogue ({@code model.catalog.dir} first, then the
+   * built-in one): {@code model.bert} for every role, except those that {@code model.sentiment},
+   * {@code model.entities} or {@code model.classes} give to another model; on the configured
+   * execution provider and intra-op threads. The caller owns (closes) it.
    *
    * @throws io.nlpstream.models.runtime.ModelLoadException naming the file that is missing or corrupt
    */
@@ -199,8 +202,11 @@ public final class EnrichmentApp implements AutoCloseable {
         provider, config.getInt(NlpstreamConfig.INFERENCE_CUDA_DEVICE), intraOpThreads(config)));
     String catalogDir = config.getString(NlpstreamConfig.MODEL_CATALOG_DIR);
     ModelCatalog catalog = ModelCatalog.open(catalogDir.isBlank() ? Optional.empty() : Optional.of(Path.of(catalogDir)));
-    return catalog.openBertAnalyzer(
-        config.getString(NlpstreamConfig.MODEL_BERT), runtime, config.getInt(NlpstreamConfig.BATCH_MAX_TOKENS));
+    AnalyzerSpec spec = AnalyzerSpec.of(config.getString(NlpstreamConfig.MODEL_BERT))
+        .with(Role.SENTIMENT, config.getString(NlpstreamConfig.MODEL_SENTIMENT))
+        .with(Role.ENTITIES, config.getString(NlpstreamConfig.MODEL_ENTITIES))
+        .with(Role.CLASSES, config.getString(NlpstreamConfig.MODEL_CLASSES));
+    return catalog.openAnalyzer(spec, runtime, config.getInt(NlpstreamConfig.BATCH_MAX_TOKENS));
   }
 
   /** The topics the app reads and writes: input, enriched, GPT requests, dead letters. */
