@@ -212,7 +212,8 @@ public final class NlpstreamConfig extends AbstractConfig {
   public static Map<String, String> fromEnvironment(Map<String, String> env) {
     Map<String, String> props = new HashMap<>();
     env.forEach((name, value) -> {
-      if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length()) {
+      // NLPSTREAM_JAVA_OPTS holds the launcher's JVM options (./nlpstream), not a configuration key.
+      if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length() && !name.equals("NLPSTREAM_JAVA_OPTS")) {
         String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
         props.put(key, value);
       }
