@@ -60,6 +60,7 @@ public final class NlpstreamConfig extends AbstractConfig {
   public static final String BATCH_MAX_SIZE = "batch.max.size";
   public static final String BATCH_MAX_WAIT_MS = "batch.max.wait.ms";
   public static final String BATCH_MAX_QUEUED_TOKENS = "batch.max.queued.tokens";
+  public static final String BATCH_MAX_PADDING_RATIO = "batch.max.padding.ratio";
   public static final String BERT_FORWARD_INTERVAL_MS = "bert.forward.interval.ms";
   public static final String BERT_MAX_PENDING_PER_TASK = "bert.max.pending.per.task";
 
@@ -112,12 +113,17 @@ public final class NlpstreamConfig extends AbstractConfig {
               + " dead-letter topic as too_large. Guards the parser's stack against hostile input.")
       .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(1), Importance.MEDIUM,
           "Token budget of one encoder batch: batch size x longest sequence (padded tokens).")
-      .define(BATCH_MAX_SIZE, Type.INT, 64, Range.atLeast(1), Importance.MEDIUM,
-          "Most sequences in one encoder batch.")
+      .define(BATCH_MAX_SIZE, Type.INT, 32, Range.atLeast(1), Importance.MEDIUM,
+          "Most sequences in one encoder batch. On CPU, length-sorted batches of 8-32 are fastest per text;"
+              + " raise it (64-256) on a GPU, where large batches pay 5-10x.")
       .define(BATCH_MAX_WAIT_MS, Type.LONG, 20L, Range.atLeast(0), Importance.MEDIUM,
           "Latency bound (ms): the oldest buffered record is inferred at the latest this long after it arrived.")
       .define(BATCH_MAX_QUEUED_TOKENS, Type.INT, 65536, Range.atLeast(1), Importance.LOW,
           "Backpressure: tokens that may wait for inference before stream threads block.")
+      .define(BATCH_MAX_PADDING_RATIO, Type.DOUBLE, 1.5, Range.atLeast(1), Importance.LOW,
+          "Padded tokens / real tokens of one encoder batch at most: a long text is not padded together with"
+              + " many short ones (on CPU the padding costs more than the batching saves). 1 = only equal lengths"
+              + " share a batch.")
       .define(BERT_FORWARD_INTERVAL_MS, Type.LONG, 5L, Range.atLeast(1), Importance.LOW,
           "How often (wall-clock ms) each stream task forwards the results the batcher has completed. Also"
               + " bounds Kafka Streams' poll.ms so that an idle stream thread still punctuates this often.")

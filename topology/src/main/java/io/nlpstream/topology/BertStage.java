@@ -58,7 +58,8 @@ public final class BertStage implements AutoCloseable {
           "must be >= " + NlpstreamConfig.BATCH_MAX_TOKENS + " (" + maxTokens + ")");
     }
     return new BatchPolicy(maxTokens, config.getInt(NlpstreamConfig.BATCH_MAX_SIZE),
-        Duration.ofMillis(config.getLong(NlpstreamConfig.BATCH_MAX_WAIT_MS)), maxQueued);
+        Duration.ofMillis(config.getLong(NlpstreamConfig.BATCH_MAX_WAIT_MS)), maxQueued,
+        config.getDouble(NlpstreamConfig.BATCH_MAX_PADDING_RATIO));
   }
 
   /**

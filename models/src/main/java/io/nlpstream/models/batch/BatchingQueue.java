@@ -184,7 +184,8 @@ public final class BatchingQueue<I, O> implements AutoCloseable {
   }
 
   private void runPool(List<Pending<I, O>> pool) {
-    for (int[] batchIdx : TokenBudget.partition(pool, p -> p.cost, policy.maxBatchTokens(), policy.maxBatchSize())) {
+    for (int[] batchIdx : TokenBudget.partition(pool, p -> p.cost, policy.maxBatchTokens(), policy.maxBatchSize(),
+        policy.maxPaddingRatio())) {
       List<Pending<I, O>> batch = new ArrayList<>(batchIdx.length);
       for (int i : batchIdx) {
         batch.add(pool.get(i));
