@@ -83,9 +83,9 @@ final class BenchCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--records must be >= 1 and --warmup >= 0");
     }
     PrintWriter out = spec.commandLine().getOut();
+    NlpstreamConfig base = configOptions.load(Map.of());
     BenchInputs.Texts inputs = BenchInputs.load(data != null ? data : BenchInputs.defaultDataDir(), records);
     System.err.println("nlpstream bench: " + records + " records per phase from " + inputs.origin());
-    NlpstreamConfig base = configOptions.load(Map.of());
 
     PipelineLoad.Result single;
     PipelineLoad.Result batched;

@@ -6,6 +6,8 @@ import io.nlpstream.app.EnrichmentApp;
 import io.nlpstream.app.KafkaClientSettings;
 import io.nlpstream.broker.EmbeddedKafkaBroker;
 import io.nlpstream.config.NlpstreamConfig;
+import io.nlpstream.ops.Observability;
+import io.nlpstream.topology.PipelineCounters;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -45,11 +48,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = {"Starts an embedded Kafka broker and the enrichment service, sends each line of the input file as"
         + " one record, waits until every record is enriched or dead-lettered, writes each output topic to"
-        + " <out>/<topic>.jsonl and prints the results."})
+        + " <out>/<topic>.jsonl and an HTML report to <out>/report.html, and prints the results."})
 final class DemoCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Map<String, String> DEMO_DEFAULTS = Map.of(NlpstreamConfig.APPLICATION_ID, "nlpstream-demo");
+  /** A free port for the operations endpoint, so that the demo never collides with a running service. */
+  private static final Map<String, String> DEMO_DEFAULTS = Map.of(NlpstreamConfig.APPLICATION_ID, "nlpstream-demo",
+      NlpstreamConfig.METRICS_PORT, "0");
 
   @Spec
   CommandSpec spec;
@@ -66,6 +71,11 @@ final class DemoCommand implements Callable<Integer> {
       description = "Where the output topics are written as JSON lines (default: ${DEFAULT-VALUE}).")
   Path out;
 
+  @Option(names = "--report", paramLabel = "FILE",
+      description = "Where the HTML report of the run is written (self-contained: counts, latency histogram,"
+          + " label distributions). Default: <out>/report.html.")
+  Path report;
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
       description = "Fails if a record is not accounted for within this time after sending (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds;
@@ -73,18 +83,19 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
+    // Validate the configuration before spending seconds on a broker.
+    configOptions.load(DEMO_DEFAULTS);
     Path file = input != null ? input : NlpstreamHome.directory().resolve("samples/demo-input.jsonl");
     if (!Files.isRegularFile(file)) {
       throw new CommandFailure("input file " + file + " does not exist (--input)");
     }
-    // Validate the configuration before spending seconds on a broker.
-    configOptions.load(DEMO_DEFAULTS);
     List<byte[]> lines = InputLines.read(file);
     if (lines.isEmpty()) {
       throw new CommandFailure("input file " + file + " holds no line");
     }
     long started = System.nanoTime();
     DemoResult result;
+    PipelineCounters.Snapshot counts;
     try (TempDirectory work = TempDirectory.create("nlpstream-demo-");
          EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().directory(work.resolve("kafka")).start()) {
       NlpstreamConfig config = configOptions.load(DEMO_DEFAULTS, Map.of(
@@ -97,12 +108,18 @@ final class DemoCommand implements Callable<Integer> {
         work.close();
       }, "nlpstream-demo-cleanup");
       Runtime.getRuntime().addShutdownHook(cleanup);
-      try (EnrichmentApp app = EnrichmentApp.start(config)) {
+      try (Observability observability = Observability.start(config);
+           EnrichmentApp app = EnrichmentApp.start(config, observability)) {
+        observability.address().ifPresent(a -> System.err.printf(
+            "nlpstream demo: metrics at http://%s:%d/metrics, health at /health and /ready%n",
+            a.getHostString(), a.getPort()));
         app.awaitRunning(Duration.ofMinutes(2));
+        long sendStart = System.nanoTime();
         List<Sent> sent = send(config, lines);
         System.err.printf("nlpstream demo: sent %d records from %s to %s%n", sent.size(), file,
             config.getString(NlpstreamConfig.TOPIC_INPUT));
-        result = collect(config, sent, Duration.ofSeconds(timeoutSeconds));
+        result = collect(config, sent, sendStart, Duration.ofSeconds(timeoutSeconds));
+        counts = app.counters().snapshot();
       } catch (RuntimeException e) {
         work.keep();
         System.err.printf("nlpstream demo: failed; kept %s (broker.log in kafka/, Kafka Streams state) for inspection%n",
@@ -114,9 +131,14 @@ final class DemoCommand implements Callable<Integer> {
     }
     result.writeFiles(out);
     result.printTable(stdout);
+    stdout.printf("Pipeline meters (the registry /metrics serves): %s%n", counts);
     double seconds = (System.nanoTime() - started) / 1e9;
-    stdout.printf("%nOutputs written to %s (%s). Wall time %.1f s.%n", out.toAbsolutePath(),
-        String.join(", ", result.byTopic.keySet().stream().map(t -> t + ".jsonl").toList()), seconds);
+    Path reportFile = report != null ? report : out.resolve("report.html");
+    result.report(String.format(Locale.ROOT, "%d records from %s, %.1f s wall time", lines.size(), file, seconds),
+        counts).write(reportFile);
+    stdout.printf("%nOutputs written to %s (%s). Report: %s. Wall time %.1f s.%n", out.toAbsolutePath(),
+        String.join(", ", result.byTopic.keySet().stream().map(t -> t + ".jsonl").toList()),
+        reportFile.toAbsolutePath(), seconds);
     stdout.flush();
     result.check();
     return 0;
@@ -148,18 +170,18 @@ final class DemoCommand implements Callable<Integer> {
     return sent;
   }
 
-  private static DemoResult collect(NlpstreamConfig config, List<Sent> sent, Duration timeout) {
+  private static DemoResult collect(NlpstreamConfig config, List<Sent> sent, long sendStartNanos, Duration timeout) {
     String enriched = config.getString(NlpstreamConfig.TOPIC_ENRICHED);
     String dlq = config.getString(NlpstreamConfig.TOPIC_DLQ);
     String gpt = config.getString(NlpstreamConfig.TOPIC_GPT_REQUESTS);
     String inputTopic = config.getString(NlpstreamConfig.TOPIC_INPUT);
-    DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq);
+    DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq, sendStartNanos);
     Progress progress = new Progress(sent.size());
     long deadline = System.nanoTime() + timeout.toNanos();
     try (TopicReader reader = new TopicReader(config, List.of(enriched, gpt, dlq), false)) {
       while (result.pending() > 0 && System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
-          result.add(r.topic(), r.value());
+          result.add(r.topic(), r.value(), System.nanoTime());
         }
         progress.show(result);
       }
@@ -167,7 +189,7 @@ final class DemoCommand implements Callable<Integer> {
       // every partition yet: read up to the end so the files hold everything that was committed.
       while (!reader.caughtUp() && System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
-          result.add(r.topic(), r.value());
+          result.add(r.topic(), r.value(), System.nanoTime());
         }
       }
     }
@@ -195,9 +217,13 @@ final class DemoCommand implements Callable<Integer> {
     private final Map<Integer, JsonNode> deadByLine = new TreeMap<>();
     private final Map<String, JsonNode> gptById = new HashMap<>();
     private final List<String> problems = new ArrayList<>();
+    private final long sendStartNanos;
+    private final List<Double> latencyMs = new ArrayList<>();
 
-    DemoResult(List<Sent> sent, String inputTopic, String enrichedTopic, String gptTopic, String deadLetterTopic) {
+    DemoResult(List<Sent> sent, String inputTopic, String enrichedTopic, String gptTopic, String deadLetterTopic,
+               long sendStartNanos) {
       this.sent = sent;
+      this.sendStartNanos = sendStartNanos;
       this.inputTopic = inputTopic;
       this.enrichedTopic = enrichedTopic;
       this.gptTopic = gptTopic;
@@ -205,7 +231,8 @@ final class DemoCommand implements Callable<Integer> {
       sent.forEach(s -> sentByCoordinates.put(s.partition() + "@" + s.offset(), s));
     }
 
-    void add(String topic, byte[] value) {
+    /** One output record, read at {@code seenNanos} ({@link System#nanoTime()}). */
+    void add(String topic, byte[] value, long seenNanos) {
       JsonNode node = OutputRecords.parse(value);
       byTopic.get(topic).add(node);
       boolean isEnriched = topic.equals(enrichedTopic);
@@ -228,6 +255,43 @@ final class DemoCommand implements Callable<Integer> {
         return;
       }
       target.put(s.line(), node);
+      latencyMs.add((seenNanos - sendStartNanos) / 1e6);
+    }
+
+    /** The HTML report: counts from the topics read back, labels of the enriched records, the registry's figures. */
+    DemoReport report(String title, PipelineCounters.Snapshot meters) {
+      Map<String, Long> counts = new LinkedHashMap<>();
+      counts.put("sent to " + inputTopic, (long) sent.size());
+      byTopic.forEach((topic, records) -> counts.put(topic, (long) records.size()));
+      counts.put("not accounted for", (long) pending());
+      Map<String, Long> reasons = new TreeMap<>();
+      deadByLine.values().forEach(n -> reasons.merge(String.valueOf(OutputRecords.text(n, "reason")), 1L, Long::sum));
+      Map<String, Long> sentiment = new TreeMap<>();
+      Map<String, Long> topClass = new TreeMap<>();
+      Map<String, Long> entityTypes = new TreeMap<>();
+      for (JsonNode e : enrichedByLine.values()) {
+        sentiment.merge(e.path("sentiment").path("label").asText("?"), 1L, Long::sum);
+        String top = OutputRecords.topClass(e);
+        if (!top.isEmpty()) {
+          topClass.merge(top.substring(0, top.lastIndexOf(' ')), 1L, Long::sum);
+        }
+        e.path("entities").forEach(en -> entityTypes.merge(en.path("type").asText("?"), 1L, Long::sum));
+      }
+      Map<String, String> pipeline = new LinkedHashMap<>();
+      pipeline.put("records in (" + PipelineCounters.RECORDS_IN + ")", String.valueOf(meters.in()));
+      pipeline.put("enriched", String.valueOf(meters.enriched()));
+      pipeline.put("GPT requests", String.valueOf(meters.gptRequests()));
+      pipeline.put("dead letters", meters.deadLettersTotal() + " " + meters.deadLetters());
+      pipeline.put("inference batches", String.valueOf(meters.batches()));
+      pipeline.put("mean batch size", meters.batches() == 0 ? "-"
+          : String.format(Locale.ROOT, "%.1f", (double) meters.batchedItems() / meters.batches()));
+      pipeline.put("padding (padded tokens not real)", meters.paddedTokens() == 0 ? "-"
+          : String.format(Locale.ROOT, "%.0f%%", 100.0 * (meters.paddedTokens() - meters.batchedTokens())
+              / meters.paddedTokens()));
+      pipeline.put("mean inference time per batch", meters.batches() == 0 ? "-"
+          : String.format(Locale.ROOT, "%.1f ms", meters.inferenceNanos() / 1e6 / meters.batches()));
+      return new DemoReport(title, counts, reasons, List.copyOf(latencyMs), sentiment, topClass, entityTypes,
+          pipeline);
     }
 
     int accounted() {

@@ -2,6 +2,7 @@ package io.nlpstream.cli;
 
 import io.nlpstream.app.EnrichmentApp;
 import io.nlpstream.config.NlpstreamConfig;
+import io.nlpstream.ops.Observability;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Mixin;
  * Runs the enrichment service against the configured Kafka cluster until the process is told to
  * stop. SIGTERM or SIGINT run a shutdown hook that closes the app (Kafka Streams commits and leaves
  * the group, then stage, analyzer and runtime close) and exits 0. Kafka Streams stopping by itself
- * on a fatal error exits 1.
+ * on a fatal error exits 1. The operations endpoint ({@code metrics.port}) runs for the whole life
+ * of the process.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Runs the enrichment service against bootstrap.servers until stopped (SIGTERM = clean shutdown, exit 0).")
@@ -30,7 +32,22 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     NlpstreamConfig config = configOptions.load(Map.of());
-    EnrichmentApp app = EnrichmentApp.start(config);
+    // Up first: /health answers while the models load; /ready turns 200 once every stage runs.
+    Observability observability = Observability.start(config);
+    EnrichmentApp app;
+    try {
+      app = EnrichmentApp.start(config, observability);
+    } catch (RuntimeException e) {
+      observability.close();
+      throw e;
+    }
+    Runnable closeAll = () -> {
+      try {
+        app.close();
+      } finally {
+        observability.close();
+      }
+    };
     AtomicBoolean stopRequested = new AtomicBoolean();
     AtomicBoolean exitingOnItsOwn = new AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -41,7 +58,7 @@ final class RunCommand implements Callable<Integer> {
       LOG.info("shutdown requested: closing the enrichment service");
       int status = 0;
       try {
-        app.close();
+        closeAll.run();
         LOG.info("clean shutdown complete");
       } catch (RuntimeException e) {
         LOG.error("the enrichment service did not close cleanly", e);
@@ -62,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
         return 0;
       }
       exitingOnItsOwn.set(true);
-      app.close();
+      closeAll.run();
       throw new CommandFailure("Kafka Streams stopped by itself in state " + end
           + " (see the log above); committed work is kept and a restart resumes from it");
     } catch (ExecutionException e) {
@@ -70,7 +87,7 @@ final class RunCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       if (!stopRequested.get()) {
         exitingOnItsOwn.set(true);
-        app.close();
+        closeAll.run();
       }
       throw e;
     }
