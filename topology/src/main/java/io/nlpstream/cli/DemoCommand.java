@@ -108,18 +108,19 @@ final class DemoCommand implements Callable<Integer> {
         work.close();
       }, "nlpstream-demo-cleanup");
       Runtime.getRuntime().addShutdownHook(cleanup);
-      try (Observability observability = Observability.start(config);
-           EnrichmentApp app = EnrichmentApp.start(config, observability)) {
+      try (Observability observability = Observability.start(config)) {
         observability.address().ifPresent(a -> System.err.printf(
             "nlpstream demo: metrics at http://%s:%d/metrics, health at /health and /ready%n",
             a.getHostString(), a.getPort()));
-        app.awaitRunning(Duration.ofMinutes(2));
-        long sendStart = System.nanoTime();
-        List<Sent> sent = send(config, lines);
-        System.err.printf("nlpstream demo: sent %d records from %s to %s%n", sent.size(), file,
-            config.getString(NlpstreamConfig.TOPIC_INPUT));
-        result = collect(config, sent, sendStart, Duration.ofSeconds(timeoutSeconds));
-        counts = app.counters().snapshot();
+        try (EnrichmentApp app = EnrichmentApp.start(config, observability)) {
+          app.awaitRunning(Duration.ofMinutes(2));
+          long sendStart = System.nanoTime();
+          List<Sent> sent = send(config, lines);
+          System.err.printf("nlpstream demo: sent %d records from %s to %s%n", sent.size(), file,
+              config.getString(NlpstreamConfig.TOPIC_INPUT));
+          result = collect(config, sent, sendStart, Duration.ofSeconds(timeoutSeconds));
+          counts = app.counters().snapshot();
+        }
       } catch (RuntimeException e) {
         work.keep();
         System.err.printf("nlpstream demo: failed; kept %s (broker.log in kafka/, Kafka Streams state) for inspection%n",

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -267,7 +268,7 @@ public final class PipelineCounters implements AutoCloseable {
     Map<String, Long> byOutput = new TreeMap<>();
     out.forEach((k, c) -> byOutput.put(k, (long) c.count()));
     return new Snapshot((long) in.count(), byOutput.getOrDefault(OUTPUT_ENRICHED, 0L),
-        byOutput.getOrDefault(OUTPUT_GPT_REQUEST, 0L), Map.copyOf(byReason), batchSize.count(),
+        byOutput.getOrDefault(OUTPUT_GPT_REQUEST, 0L), Collections.unmodifiableMap(byReason), batchSize.count(),
         (long) batchSize.totalAmount(), (long) batchTokens.totalAmount(), (long) paddedTokens.totalAmount(),
         (long) inferenceLatency.totalTime(TimeUnit.NANOSECONDS));
   }
@@ -313,7 +314,7 @@ public final class PipelineCounters implements AutoCloseable {
    * @param in             input records read (parse step)
    * @param enriched       enriched records forwarded
    * @param gptRequests    GPT requests forwarded
-   * @param deadLetters    dead letters by reason code (reasons with a zero count omitted)
+   * @param deadLetters    dead letters by reason code, in code order (reasons with a zero count omitted)
    * @param batches        inference batches run
    * @param batchedItems   texts in those batches
    * @param batchedTokens  their tokens
