@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -79,6 +80,9 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
   private KeyValueStore<BufferKey, SourceRecord> buffer;
   private Cancellable punctuation;
   private final ArrayDeque<Pending> fifo = new ArrayDeque<>();
+  /** {@code fifo.size()}, published for the buffered-records gauge (read by the scraping thread). */
+  private final AtomicInteger held = new AtomicInteger();
+  private PipelineCounters.Registration heldGauge;
 
   /** One record of this task between submission and forwarding. */
   private sealed interface Pending {
@@ -89,8 +93,9 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     boolean isDone();
   }
 
-  /** Submitted to the batcher. */
-  private record Submitted(BufferKey key, ParsedInput input, CompletableFuture<Analysis> analysis) implements Pending {
+  /** Submitted to the batcher at {@code submittedNanos} ({@link System#nanoTime()}). */
+  private record Submitted(BufferKey key, ParsedInput input, CompletableFuture<Analysis> analysis,
+                           long submittedNanos) implements Pending {
     @Override
     public SourceRecord origin() {
       return input.origin();
@@ -133,6 +138,7 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
     this.buffer = context.getStateStore(storeName);
+    this.heldGauge = stage.counters().trackBuffered(held::get);
     int restored = 0;
     // The store iterates in key order = offset order (see BufferKey): restored records keep their order.
     try (KeyValueIterator<BufferKey, SourceRecord> it = buffer.all()) {
@@ -142,6 +148,7 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
         restored++;
       }
     }
+    held.set(fifo.size());
     if (restored > 0) {
       LOG.info("Task {}: resubmitted {} buffered record(s) from store {} (offsets {}..{})", context.taskId(),
           restored, storeName, fifo.peekFirst().key().offset(), fifo.peekLast().key().offset());
@@ -153,7 +160,7 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     ParseResult parsed = parser.parse(origin);
     if (parsed instanceof Accepted accepted) {
       ParsedInput input = new ParsedInput(origin, accepted.event());
-      return new Submitted(key, input, stage.submit(input.event().text()));
+      return new Submitted(key, input, stage.submit(input.event().text()), System.nanoTime());
     }
     return new Refused(key, origin, (Rejected) parsed);
   }
@@ -168,9 +175,11 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
       LOG.debug("Task {}: {} is already buffered; not submitting it twice", context.taskId(), key);
       return;
     }
+    long now = System.nanoTime();
     CompletableFuture<Analysis> analysis = stage.submit(input.event().text());
     buffer.put(key, input.origin());
-    fifo.add(new Submitted(key, input, analysis));
+    fifo.add(new Submitted(key, input, analysis, now));
+    held.set(fifo.size());
     forwardCompleted();
     while (fifo.size() >= maxPending) {
       awaitHead();
@@ -211,10 +220,14 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
         DeadLetter letter = dead.letter();
         context.forward(new Record<>(letter.recordKey(), (Object) letter, head.origin().timestamp(),
             new RecordHeaders()), deadLetterNode);
-        stage.counters().deadLetter(letter.reason());
+        stage.counters().deadLetter(letter.reason(), letter.stage());
+      }
+      if (head instanceof Submitted submitted) {
+        stage.counters().forwarded(System.nanoTime() - submitted.submittedNanos());
       }
       buffer.delete(head.key());
       fifo.removeFirst();
+      held.set(fifo.size());
     }
   }
 
@@ -240,7 +253,10 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     } catch (RuntimeException e) {
       // Not thrown to Kafka Streams on purpose: from a punctuation the handler has no record to
       // dead-letter, and this head would block its partition forever. It is this record's outcome.
-      LOG.error("Task {}: cannot build the enriched record of {}", context.taskId(), submitted.origin(), e);
+      try (RecordLogContext log = RecordLogContext.of(stage.counters().stage(), Stage.BERT, submitted.origin(),
+          submitted.input().event().id())) {
+        LOG.error("Task {}: cannot build the enriched record of {}", context.taskId(), submitted.origin(), e);
+      }
       return new Outcome.DeadLettered(DeadLetter.of(DeadLetterReason.PROCESSING_ERROR,
           "cannot build the enriched record: " + e, Stage.BERT, stage.modelId(), submitted.input().event().id(),
           submitted.origin(), e, context.currentSystemTimeMs()));
@@ -249,8 +265,11 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
 
   private DeadLetter inferenceError(Submitted submitted, Throwable error) {
     String model = error instanceof InferenceException ie && ie.modelId() != null ? ie.modelId() : stage.modelId();
-    LOG.warn("Task {}: inference failed for {} (id {}): {}", context.taskId(), submitted.origin(),
-        submitted.input().event().id(), error.toString());
+    try (RecordLogContext log = RecordLogContext.of(stage.counters().stage(), Stage.BERT, submitted.origin(),
+        submitted.input().event().id())) {
+      LOG.warn("Task {}: inference failed for {} (id {}): {}", context.taskId(), submitted.origin(),
+          submitted.input().event().id(), error.toString());
+    }
     return DeadLetter.of(DeadLetterReason.INFERENCE_ERROR, String.valueOf(error.getMessage()), Stage.BERT, model,
         submitted.input().event().id(), submitted.origin(), error, context.currentSystemTimeMs());
   }
@@ -269,5 +288,9 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
           storeName);
     }
     fifo.clear();
+    held.set(0);
+    if (heldGauge != null) {
+      heldGauge.close();
+    }
   }
 }
