@@ -278,7 +278,8 @@ public final class HubClient implements AutoCloseable {
           present = 0;
           Files.write(part, new byte[0]);
         }
-        try (OutputStream out = new FileOutputStream(part.toFile(), true)) {
+        OutputStream out = openAppend(part, name);
+        try (out) {
           byte[] buffer = new byte[BUFFER_BYTES];
           progress.accept(present);
           for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -287,7 +288,7 @@ public final class HubClient implements AutoCloseable {
               throw new HubException("downloading " + name + ": the server sends more than the listed "
                   + file.size() + " bytes", 0, true, null);
             }
-            out.write(buffer, 0, n);
+            write(out, buffer, n, part, name);
             digest.update(buffer, 0, n);
             present += n;
             transferred += n;
@@ -311,8 +312,25 @@ public final class HubClient implements AutoCloseable {
     return new Attempt(digest.finish(), transferred, resumedFrom);
   }
 
+  /** Opens the part for appending; failures are the local disk's, not the network's, so not retried. */
+  private static OutputStream openAppend(Path part, String name) {
+    try {
+      return new FileOutputStream(part.toFile(), true);
+    } catch (IOException e) {
+      throw new HubException(name + ": cannot write " + part + ": " + e.getMessage(), 0, false, e);
+    }
+  }
+
+  private static void write(OutputStream out, byte[] buffer, int n, Path part, String name) {
+    try {
+      out.write(buffer, 0, n);
+    } catch (IOException e) {
+      throw new HubException(name + ": cannot write " + part + ": " + e.getMessage(), 0, false, e);
+    }
+  }
+
   private HubException transferFailure(boolean stalled, String name, long present, long size, IOException e) {
-    String why = stalled ? "no data for " + stallTimeout.toMillis() + " ms" : "the connection broke (" + e.getMessage() + ")";
+    String why = stalled ? "no data for " + stallTimeout.toMillis() + " ms" : "the connection broke (" + e + ")";
     return new HubException("downloading " + name + ": " + why + " after " + present + " of " + size
         + " bytes; the part file is kept and the next try resumes from it", 0, true, e);
   }
