@@ -34,10 +34,12 @@ public final class NlpstreamCommand {
     cli.setExecutionExceptionHandler((e, cmd, parseResult) -> {
       if (e instanceof ConfigException || e instanceof ModelLoadException) {
         // Start-up problems the user can fix: the message names the key or file; no stack trace.
-        cmd.getErr().println("nlpstream " + cmd.getCommandName() + ": configuration error: " + e.getMessage());
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": configuration error: " + e.getMessage());
         return EXIT_CONFIG;
       }
-      cmd.getErr().println("nlpstream " + cmd.getCommandName() + ": " + describe(e));
+      // A HubException's message says all (repository, revision, file, what to do); its causes are noise.
+      cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": "
+          + (e instanceof HubException ? e.getMessage() : describe(e)));
       if (!(e instanceof CommandFailure) && !(e instanceof HubException)) {
         e.printStackTrace(cmd.getErr());
       }

@@ -191,7 +191,8 @@ class ModelsCommandTest {
   void anUnknownRepositoryFailsNamingItWithoutAStackTrace() {
     assertThat(execute("models", "pull", "acme/missing", "--endpoint", endpoint(), "--retries", "0",
         "--catalog", tmp.resolve("c").toString())).isEqualTo(1);
-    assertThat(err.toString()).contains("revision 'main' of acme/missing").contains("HTTP 401 (RepoNotFound)")
+    assertThat(err.toString()).contains("nlpstream models pull: resolving revision 'main' of acme/missing")
+        .contains("HTTP 401 (RepoNotFound)")
         .contains("HF_TOKEN").doesNotContain("\tat ");
     assertThat(out.toString()).isEmpty();
   }
