@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Thread-safe (lock-free adders). Counts are of records <em>handled</em> by this process: under
  * exactly-once a record whose transaction aborts is processed again and counted again.
  */
-public final class PipelineCounters {
+public final class PipelineCounters implements DeadLetterCounter {
 
   private final LongAdder in = new LongAdder();
   private final LongAdder enriched = new LongAdder();
@@ -43,7 +43,8 @@ public final class PipelineCounters {
     gptRequests.increment();
   }
 
-  void deadLetter(DeadLetterReason reason) {
+  @Override
+  public void deadLetter(DeadLetterReason reason) {
     deadLetters.get(reason).increment();
   }
 

@@ -43,6 +43,32 @@ public final class StreamsSettings {
    * @throws ConfigException when {@code bootstrap.servers} is empty
    */
   public static Properties enrichment(NlpstreamConfig config) {
+    return common(config, config.getString(NlpstreamConfig.APPLICATION_ID),
+        config.getLong(NlpstreamConfig.BERT_FORWARD_INTERVAL_MS));
+  }
+
+  /** {@link #enrichment(NlpstreamConfig)} plus the stage's counters for the dead-letter handler. */
+  public static Properties enrichment(NlpstreamConfig config, BertStage stage) {
+    Properties p = enrichment(config);
+    p.put(COUNTERS, stage.counters());
+    return p;
+  }
+
+  /**
+   * Properties of the GPT stage's own Kafka Streams client: as {@link #enrichment(NlpstreamConfig)},
+   * but {@code application.id} = {@code gpt.application.id} and {@code poll.ms} =
+   * {@code gpt.forward.interval.ms}; the stage's {@link GenerationCounters} for the handler.
+   *
+   * @throws ConfigException when {@code bootstrap.servers} is empty
+   */
+  public static Properties generation(NlpstreamConfig config, GptStage stage) {
+    Properties p = common(config, config.getString(NlpstreamConfig.GPT_APPLICATION_ID),
+        config.getLong(NlpstreamConfig.GPT_FORWARD_INTERVAL_MS));
+    p.put(COUNTERS, stage.counters());
+    return p;
+  }
+
+  private static Properties common(NlpstreamConfig config, String applicationId, long pollMs) {
     String bootstrap = config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS);
     if (bootstrap == null || bootstrap.isBlank()) {
       throw new ConfigException(NlpstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
@@ -50,7 +76,7 @@ public final class StreamsSettings {
     }
     Properties p = new Properties();
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(NlpstreamConfig.APPLICATION_ID));
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.getString(NlpstreamConfig.PROCESSING_GUARANTEE));
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.getLong(NlpstreamConfig.COMMIT_INTERVAL_MS));
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(NlpstreamConfig.STREAM_THREADS));
@@ -64,15 +90,8 @@ public final class StreamsSettings {
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.getString(NlpstreamConfig.TOPIC_DLQ));
-    p.put(StreamsConfig.POLL_MS_CONFIG, config.getLong(NlpstreamConfig.BERT_FORWARD_INTERVAL_MS));
+    p.put(StreamsConfig.POLL_MS_CONFIG, pollMs);
     p.putAll(config.kafkaOverrides());
-    return p;
-  }
-
-  /** {@link #enrichment(NlpstreamConfig)} plus the stage's counters for the dead-letter handler. */
-  public static Properties enrichment(NlpstreamConfig config, BertStage stage) {
-    Properties p = enrichment(config);
-    p.put(COUNTERS, stage.counters());
     return p;
   }
 }
