@@ -1,6 +1,6 @@
 package io.nlpstream.cli;
 
-import io.nlpstream.app.EnrichmentApp;
+import io.nlpstream.app.Pipeline;
 import io.nlpstream.config.NlpstreamConfig;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -11,15 +11,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
- * Runs the enrichment service against the configured Kafka cluster until the process is told to
- * stop. SIGTERM or SIGINT run a shutdown hook that closes the app (Kafka Streams commits and leaves
+ * Runs the pipeline's stages ({@code --stage bert|gpt|all}, each its own Kafka Streams client)
+ * against the configured Kafka cluster until the process is told to stop. SIGTERM or SIGINT run a shutdown hook that closes the app (Kafka Streams commits and leaves
  * the group, then stage, analyzer and runtime close) and exits 0. Kafka Streams stopping by itself
  * on a fatal error exits 1.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-    description = "Runs the enrichment service against bootstrap.servers until stopped (SIGTERM = clean shutdown, exit 0).")
+    description = "Runs the pipeline against bootstrap.servers until stopped (SIGTERM = clean shutdown, exit 0).")
 final class RunCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
@@ -27,10 +28,16 @@ final class RunCommand implements Callable<Integer> {
   @Mixin
   ConfigOptions configOptions;
 
+  @Option(names = "--stage", paramLabel = "STAGE", defaultValue = "all",
+      description = "bert (text.in -> enriched, GPT requests), gpt (GPT requests -> summaries, replies) or all"
+          + " (both, each with its own Kafka Streams client and application id). Default: ${DEFAULT-VALUE}.")
+  String stage;
+
   @Override
   public Integer call() throws InterruptedException {
     NlpstreamConfig config = configOptions.load(Map.of());
-    EnrichmentApp app = EnrichmentApp.start(config);
+    Pipeline.Stages stages = stages(stage);
+    Pipeline app = Pipeline.start(config, stages);
     AtomicBoolean stopRequested = new AtomicBoolean();
     AtomicBoolean exitingOnItsOwn = new AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -55,7 +62,12 @@ final class RunCommand implements Callable<Integer> {
     }, "nlpstream-shutdown"));
     try {
       // No time limit on getting there: restoring a large buffer store may take a while.
-      app.running().thenRun(() -> LOG.info("enrichment running"));
+      if (app.enrichment() != null) {
+        app.enrichment().running().thenRun(() -> LOG.info("enrichment running"));
+      }
+      if (app.generation() != null) {
+        app.generation().running().thenRun(() -> LOG.info("generation running"));
+      }
       KafkaStreams.State end = app.terminated().get();
       if (stopRequested.get()) {
         // Stopped by the shutdown hook, which also ends the process.
@@ -66,7 +78,7 @@ final class RunCommand implements Callable<Integer> {
       throw new CommandFailure("Kafka Streams stopped by itself in state " + end
           + " (see the log above); committed work is kept and a restart resumes from it");
     } catch (ExecutionException e) {
-      throw new IllegalStateException("waiting for the enrichment service", e.getCause());
+      throw new IllegalStateException("waiting for the pipeline", e.getCause());
     } catch (RuntimeException e) {
       if (!stopRequested.get()) {
         exitingOnItsOwn.set(true);
@@ -74,5 +86,14 @@ final class RunCommand implements Callable<Integer> {
       }
       throw e;
     }
+  }
+
+  static Pipeline.Stages stages(String value) {
+    return switch (value) {
+      case "bert" -> Pipeline.Stages.BERT;
+      case "gpt" -> Pipeline.Stages.GPT;
+      case "all" -> Pipeline.Stages.ALL;
+      default -> throw new org.apache.kafka.common.config.ConfigException("--stage", value, "expected bert, gpt or all");
+    };
   }
 }
