@@ -143,6 +143,37 @@ class GenerationPipelineIT {
     }
   }
 
+  /**
+   * Everything committed to {@code topics} so far (read_committed, from the start, up to the end
+   * offsets taken at the start, polling at most {@code pollFor}).
+   */
+  static Map<String, List<JsonNode>> readAll(String bootstrap, List<String> topics, Duration pollFor) {
+    Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, List<JsonNode>> out = new TreeMap<>();
+    topics.forEach(t -> out.put(t, new ArrayList<>()));
+    try (KafkaConsumer<byte[], byte[]> consumer =
+             new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (String t : topics) {
+        List<org.apache.kafka.common.PartitionInfo> infos = consumer.partitionsFor(t, Duration.ofSeconds(30));
+        if (infos != null) {
+          infos.forEach(i -> partitions.add(new TopicPartition(t, i.partition())));
+        }
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + pollFor.toNanos();
+      while (System.nanoTime() < deadline && partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          out.get(r.topic()).add(AbstractEnrichmentPipelineIT.parse(r.value()));
+        }
+      }
+    }
+    return out;
+  }
+
   /** Reads the topics (read_committed, from the start) until {@code expected} records in all, or the timeout. */
   static Map<String, List<JsonNode>> read(List<String> topics, int expected, Duration timeout) {
     Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
