@@ -2,8 +2,8 @@ package io.nlpstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.nlpstream.app.EnrichmentApp;
 import io.nlpstream.app.KafkaClientSettings;
+import io.nlpstream.app.Pipeline;
 import io.nlpstream.broker.EmbeddedKafkaBroker;
 import io.nlpstream.config.NlpstreamConfig;
 import java.io.BufferedWriter;
@@ -38,18 +38,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The whole pipeline on one machine: an embedded Kafka broker, the enrichment service, a sample
- * file sent line by line, and every record followed until it is accounted for in the enriched
- * topic or the dead-letter topic (matched by its input partition and offset).
+ * The whole pipeline on one machine: an embedded Kafka broker, both stages (BERT and GPT, each its
+ * own Kafka Streams client), a sample file sent line by line, and every record followed until it is
+ * accounted for in the enriched topic or the dead-letter topic (matched by its input partition and
+ * offset), and every GPT request until it is answered in the summaries or replies topic or
+ * dead-lettered by the GPT stage (matched by input id and kind).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Starts an embedded Kafka broker and the enrichment service, sends each line of the input file as"
-        + " one record, waits until every record is enriched or dead-lettered, writes each output topic to"
-        + " <out>/<topic>.jsonl and prints the results."})
+    description = {"Starts an embedded Kafka broker and the pipeline (BERT and GPT stages), sends each line of the"
+        + " input file as one record, waits until every record is enriched or dead-lettered and every routed one"
+        + " summarised or replied to, writes each output topic to <out>/<topic>.jsonl and prints the results."})
 final class DemoCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Map<String, String> DEMO_DEFAULTS = Map.of(NlpstreamConfig.APPLICATION_ID, "nlpstream-demo");
+  private static final Map<String, String> DEMO_DEFAULTS = Map.of(NlpstreamConfig.APPLICATION_ID, "nlpstream-demo",
+      NlpstreamConfig.GPT_APPLICATION_ID, "nlpstream-demo-generate",
+      // Short generations keep the demo within a few minutes on two cores.
+      NlpstreamConfig.GPT_MAX_NEW_TOKENS_SUMMARY, "48", NlpstreamConfig.GPT_MAX_NEW_TOKENS_REPLY, "32");
 
   @Spec
   CommandSpec spec;
@@ -97,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
         work.close();
       }, "nlpstream-demo-cleanup");
       Runtime.getRuntime().addShutdownHook(cleanup);
-      try (EnrichmentApp app = EnrichmentApp.start(config)) {
+      try (Pipeline app = Pipeline.start(config, Pipeline.Stages.ALL)) {
         app.awaitRunning(Duration.ofMinutes(2));
         List<Sent> sent = send(config, lines);
         System.err.printf("nlpstream demo: sent %d records from %s to %s%n", sent.size(), file,
@@ -152,30 +157,27 @@ final class DemoCommand implements Callable<Integer> {
     String enriched = config.getString(NlpstreamConfig.TOPIC_ENRICHED);
     String dlq = config.getString(NlpstreamConfig.TOPIC_DLQ);
     String gpt = config.getString(NlpstreamConfig.TOPIC_GPT_REQUESTS);
+    String summaries = config.getString(NlpstreamConfig.TOPIC_SUMMARIES);
+    String replies = config.getString(NlpstreamConfig.TOPIC_REPLIES);
     String inputTopic = config.getString(NlpstreamConfig.TOPIC_INPUT);
-    DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq);
+    DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq, summaries, replies);
     Progress progress = new Progress(sent.size());
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (TopicReader reader = new TopicReader(config, List.of(enriched, gpt, dlq), false)) {
-      while (result.pending() > 0 && System.nanoTime() < deadline) {
+    try (TopicReader reader = new TopicReader(config, List.of(enriched, gpt, dlq, summaries, replies), false)) {
+      // Done when every input and every GPT request read is accounted for and nothing committed is
+      // left unread (a routed request may become visible in a later poll than its enriched record).
+      while (System.nanoTime() < deadline && (result.pending() > 0 || !reader.caughtUp())) {
         for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
           result.add(r.topic(), r.value());
         }
         progress.show(result);
       }
-      // Records of one transaction become visible together, but the reader may not have fetched
-      // every partition yet: read up to the end so the files hold everything that was committed.
-      while (!reader.caughtUp() && System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
-          result.add(r.topic(), r.value());
-        }
-      }
     }
     progress.finish(result);
     if (result.pending() > 0) {
-      throw new CommandFailure(result.pending() + " of " + sent.size() + " records were neither enriched nor"
-          + " dead-lettered within " + timeout.toSeconds() + " s (--timeout); missing input lines: "
-          + result.missingLines());
+      throw new CommandFailure(result.pending() + " records or GPT requests were not accounted for within "
+          + timeout.toSeconds() + " s (--timeout); missing input lines: " + result.missingLines()
+          + "; unanswered GPT requests: " + result.unansweredRequests());
     }
     return result;
   }
@@ -189,19 +191,28 @@ final class DemoCommand implements Callable<Integer> {
     private final String inputTopic;
     private final String enrichedTopic;
     private final String gptTopic;
+    private final String summariesTopic;
+    private final String repliesTopic;
     private final Map<String, List<JsonNode>> byTopic = new LinkedHashMap<>();
+    /** GPT requests by {@code <kind>/<input id>}, and what answered each: a generation or a GPT-stage dead letter. */
+    private final Map<String, JsonNode> requests = new TreeMap<>();
+    private final Map<String, JsonNode> answers = new HashMap<>();
     private final Map<String, Sent> sentByCoordinates = new HashMap<>();
     private final Map<Integer, JsonNode> enrichedByLine = new TreeMap<>();
     private final Map<Integer, JsonNode> deadByLine = new TreeMap<>();
     private final Map<String, JsonNode> gptById = new HashMap<>();
     private final List<String> problems = new ArrayList<>();
 
-    DemoResult(List<Sent> sent, String inputTopic, String enrichedTopic, String gptTopic, String deadLetterTopic) {
+    DemoResult(List<Sent> sent, String inputTopic, String enrichedTopic, String gptTopic, String deadLetterTopic,
+               String summariesTopic, String repliesTopic) {
       this.sent = sent;
       this.inputTopic = inputTopic;
       this.enrichedTopic = enrichedTopic;
       this.gptTopic = gptTopic;
-      List.of(enrichedTopic, gptTopic, deadLetterTopic).forEach(t -> byTopic.put(t, new ArrayList<>()));
+      this.summariesTopic = summariesTopic;
+      this.repliesTopic = repliesTopic;
+      List.of(enrichedTopic, gptTopic, deadLetterTopic, summariesTopic, repliesTopic)
+          .forEach(t -> byTopic.put(t, new ArrayList<>()));
       sent.forEach(s -> sentByCoordinates.put(s.partition() + "@" + s.offset(), s));
     }
 
@@ -213,7 +224,19 @@ final class DemoCommand implements Callable<Integer> {
         String id = OutputRecords.text(node, "input_id");
         if (id != null) {
           gptById.put(id, node);
+          requests.put(OutputRecords.kind(node) + "/" + id, node);
         }
+        return;
+      }
+      if (topic.equals(summariesTopic) || topic.equals(repliesTopic)) {
+        answer(OutputRecords.kind(node) + "/" + OutputRecords.text(node, "input_id"), node, topic);
+        return;
+      }
+      if ("gpt".equals(OutputRecords.text(node, "stage"))) {
+        // A GPT-stage dead letter: its source is the request, its id the input id; the kind is in the request bytes.
+        String id = OutputRecords.text(node, "id");
+        String kind = OutputRecords.kindOfDeadLetteredRequest(node);
+        answer(kind + "/" + id, node, topic);
         return;
       }
       OutputRecords.Coordinates c = isEnriched ? OutputRecords.sourceOfEnriched(node) : OutputRecords.sourceOfDeadLetter(node);
@@ -234,8 +257,22 @@ final class DemoCommand implements Callable<Integer> {
       return enrichedByLine.size() + deadByLine.size();
     }
 
+    private void answer(String key, JsonNode node, String topic) {
+      if (answers.putIfAbsent(key, node) != null) {
+        problems.add("GPT request " + key + " has more than one answer (a second one in " + topic + ")");
+      }
+    }
+
     int pending() {
-      return sent.size() - accounted();
+      return sent.size() - accounted() + (int) requests.keySet().stream().filter(k -> !answers.containsKey(k)).count();
+    }
+
+    int answered() {
+      return (int) requests.keySet().stream().filter(answers::containsKey).count();
+    }
+
+    String unansweredRequests() {
+      return requests.keySet().stream().filter(k -> !answers.containsKey(k)).collect(Collectors.joining(", "));
     }
 
     String missingLines() {
@@ -261,7 +298,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     void printTable(PrintWriter out) {
-      Table table = new Table("line", "id", "sentiment", "top class", "entities", "routed");
+      Table table = new Table("line", "id", "sentiment", "top class", "entities", "generated (GPT stage)");
       for (Sent s : sent) {
         JsonNode e = enrichedByLine.get(s.line());
         JsonNode d = deadByLine.get(s.line());
@@ -269,8 +306,8 @@ final class DemoCommand implements Callable<Integer> {
           String id = OutputRecords.text(e, "id");
           JsonNode gpt = id == null ? null : gptById.get(id);
           table.row(String.valueOf(s.line()), abbreviate(id, 22), OutputRecords.sentiment(e),
-              OutputRecords.topClass(e), abbreviate(OutputRecords.entities(e), 60),
-              gpt == null ? "" : OutputRecords.kind(gpt));
+              OutputRecords.topClass(e), abbreviate(OutputRecords.entities(e), 40),
+              gpt == null ? "" : generated(OutputRecords.kind(gpt), answers.get(OutputRecords.kind(gpt) + "/" + id)));
         } else if (d != null) {
           table.row(String.valueOf(s.line()), abbreviate(OutputRecords.text(d, "id"), 22),
               "DLQ " + OutputRecords.text(d, "reason"), "", abbreviate(OutputRecords.text(d, "message"), 60), "");
@@ -280,9 +317,22 @@ final class DemoCommand implements Callable<Integer> {
       Map<String, Long> reasons = deadByLine.values().stream()
           .collect(Collectors.groupingBy(n -> String.valueOf(OutputRecords.text(n, "reason")), TreeMap::new,
               Collectors.counting()));
-      out.printf("%nSent %d records: %d enriched, %d dead-lettered %s, %d routed to the GPT stage.%n",
-          sent.size(), enrichedByLine.size(), deadByLine.size(), reasons,
-          byTopic.get(gptTopic).size());
+      long gptDead = answers.values().stream().filter(n -> n.has("reason")).count();
+      out.printf("%nSent %d records: %d enriched, %d dead-lettered %s, %d routed to the GPT stage: %d summaries,"
+              + " %d replies, %d dead-lettered.%n",
+          sent.size(), enrichedByLine.size(), deadByLine.size(), reasons, requests.size(),
+          byTopic.get(summariesTopic).size(), byTopic.get(repliesTopic).size(), gptDead);
+    }
+
+    /** {@code reply: "the text"}, or the GPT stage's dead-letter reason. */
+    private static String generated(String kind, JsonNode answer) {
+      if (answer == null) {
+        return kind + ": (none)";
+      }
+      if (answer.has("reason")) {
+        return kind + ": DLQ " + OutputRecords.text(answer, "reason");
+      }
+      return kind + ": \"" + abbreviate(OutputRecords.text(answer, "text"), 60) + "\"";
     }
 
     /** Fails the command on duplicates or unmatched outputs, after they were shown. */
@@ -326,8 +376,9 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private String line(DemoResult r) {
-      return String.format("nlpstream demo: accounted for %d/%d records (%d enriched, %d dead-lettered) after %.1f s   ",
-          r.accounted(), total, r.enrichedByLine.size(), r.deadByLine.size(), (System.nanoTime() - start) / 1e9);
+      return String.format("nlpstream demo: accounted for %d/%d records (%d enriched, %d dead-lettered), %d/%d GPT"
+              + " requests answered after %.1f s   ", r.accounted(), total, r.enrichedByLine.size(),
+          r.deadByLine.size(), r.answered(), r.requests.size(), (System.nanoTime() - start) / 1e9);
     }
   }
 
