@@ -22,9 +22,9 @@ import java.util.Optional;
  * ({@code models/src/test/resources/gpt/tiny-gpt2}: a real decoder with random weights), written as a
  * {@code gpt-decoder} catalogue bundle (sha256 computed) into a test directory.
  */
-final class GptBundles {
+public final class GptBundles {
 
-  static final String TINY = "tiny-gpt2";
+  public static final String TINY = "tiny-gpt2";
   private static final Path FIXTURE = Path.of("..", "models", "src", "test", "resources", "gpt", TINY);
   private static final List<String> FILES = List.of("model.onnx", "tokenizer.json", "config.json",
       "generation_config.json");
@@ -32,7 +32,7 @@ final class GptBundles {
   private GptBundles() {}
 
   /** True when the built-in catalogue holds the default GPT model. */
-  static boolean defaultModelPresent() {
+  public static boolean defaultModelPresent() {
     String id = (String) NlpstreamConfig.CONFIG.defaultValues().get(NlpstreamConfig.GPT_MODEL);
     return ModelCatalog.open(Optional.empty()).ids().contains(id);
   }
@@ -42,7 +42,7 @@ final class GptBundles {
    * false), else {@code model.catalog.dir} = a catalogue in {@code dir} holding the tiny fixture,
    * {@code gpt.model} = it, and max_new_tokens that fit its 256-token context.
    */
-  static Map<String, String> settings(Path dir, boolean preferTiny) {
+  public static Map<String, String> settings(Path dir, boolean preferTiny) {
     if (!preferTiny && defaultModelPresent()) {
       return Map.of();
     }
@@ -55,7 +55,7 @@ final class GptBundles {
   }
 
   /** Writes the tiny fixture as catalogue bundle {@value #TINY} under {@code catalog}; returns {@code catalog}. */
-  static Path writeTiny(Path catalog) {
+  public static Path writeTiny(Path catalog) {
     try {
       Path bundle = Files.createDirectories(catalog.resolve(TINY));
       ObjectMapper json = new ObjectMapper();
