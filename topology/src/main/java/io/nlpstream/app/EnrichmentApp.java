@@ -1,5 +1,7 @@
 package io.nlpstream.app;
 
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.nlpstream.config.NlpstreamConfig;
 import io.nlpstream.models.bert.Role;
 import io.nlpstream.models.bert.TextAnalyzer;
@@ -7,7 +9,13 @@ import io.nlpstream.models.catalog.AnalyzerSpec;
 import io.nlpstream.models.catalog.ModelCatalog;
 import io.nlpstream.models.runtime.ExecutionProvider;
 import io.nlpstream.models.runtime.OrtRuntime;
+import io.nlpstream.ops.HealthCheck;
+import io.nlpstream.ops.HealthChecks;
+import io.nlpstream.ops.HealthStatus;
+import io.nlpstream.ops.Observability;
+import io.nlpstream.ops.StreamsHealthCheck;
 import io.nlpstream.topology.BertStage;
+import io.nlpstream.topology.PipelineCounters;
 import io.nlpstream.topology.EnrichmentTopology;
 import io.nlpstream.topology.StreamsSettings;
 import java.nio.file.Path;
@@ -20,6 +28,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
@@ -52,8 +62,9 @@ import org.slf4j.LoggerFactory;
  * state becomes ERROR, {@link #terminated()} completes, and the command exits non-zero so that a
  * supervisor restarts the process, which resumes from the committed state.
  *
- * <p>Ownership: the app owns everything it creates and {@link #close() closes} it in order streams
- * (commits, flushes the buffer store), stage (stops the batcher), analyzer (ONNX sessions). The
+ * <p>Ownership: the app owns everything it creates and {@link #close() closes} it in order health
+ * registrations (readiness stops counting on it), streams (commits, flushes the buffer store), stage
+ * (stops the batcher), analyzer (ONNX sessions), metric binders. The
  * {@link OrtRuntime} holds no native resource of its own (ONNX Runtime's environment lives as long
  * as the process), so there is nothing to close after the analyzer. Thread safety:
  * {@link #close()} may be called from any thread, e.g. a shutdown hook, and is idempotent.
@@ -63,29 +74,63 @@ public final class EnrichmentApp implements StreamsService {
   private static final Logger LOG = LoggerFactory.getLogger(EnrichmentApp.class);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
 
+  /** Health component of the BERT stage's models and batcher. */
+  public static final String MODELS_HEALTH = BertStage.NAME + ".models";
+  /** Health component of the BERT stage's Kafka Streams client. */
+  public static final String STREAMS_HEALTH = BertStage.NAME + ".streams";
+  /** How often new Kafka client metrics (tasks, partitions assigned later) are bound to the registry. */
+  private static final Duration KAFKA_METRICS_REFRESH = Duration.ofSeconds(10);
+
   private final NlpstreamConfig config;
   private final TextAnalyzer analyzer;
   private final BertStage stage;
   private final KafkaStreams streams;
+  private final List<AutoCloseable> observers;
   private final CompletableFuture<Void> running = new CompletableFuture<>();
   private final CompletableFuture<KafkaStreams.State> terminated = new CompletableFuture<>();
   private boolean closed;
 
-  private EnrichmentApp(NlpstreamConfig config, TextAnalyzer analyzer, BertStage stage, KafkaStreams streams) {
+  private EnrichmentApp(NlpstreamConfig config, TextAnalyzer analyzer, BertStage stage, KafkaStreams streams,
+                        List<AutoCloseable> observers) {
     this.config = config;
     this.analyzer = analyzer;
     this.stage = stage;
     this.streams = streams;
+    this.observers = observers;
+  }
+
+  /**
+   * {@link #start(NlpstreamConfig, Observability)} with a registry and health checks of its own,
+   * not served over HTTP (benchmarks, tests); the app closes them.
+   */
+  public static EnrichmentApp start(NlpstreamConfig config) {
+    Observability own = Observability.unserved();
+    try {
+      return start(config, own, own);
+    } catch (RuntimeException e) {
+      own.close();
+      throw e;
+    }
   }
 
   /**
    * Checks the configuration, creates the missing topics, loads the models and starts Kafka
    * Streams. Returns without waiting for RUNNING (see {@link #awaitRunning}).
    *
+   * <p>Registers in {@code observability} (which the caller owns and closes after the app): the
+   * stage's meters ({@code stage=bert}), Kafka Streams' own metrics (consumer lag included), and the
+   * health components {@value #MODELS_HEALTH} (ready once the models are loaded, not live if the
+   * batcher thread dies) and {@value #STREAMS_HEALTH} (ready while RUNNING). {@link #close()}
+   * removes them all again.
+   *
    * @throws ConfigException when {@code bootstrap.servers} is empty or the topics cannot be created
    * @throws io.nlpstream.models.runtime.ModelLoadException when a model file is missing or corrupt
    */
-  public static EnrichmentApp start(NlpstreamConfig config) {
+  public static EnrichmentApp start(NlpstreamConfig config, Observability observability) {
+    return start(config, observability, null);
+  }
+
+  private static EnrichmentApp start(NlpstreamConfig config, Observability observability, Observability owned) {
     String bootstrap = config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS);
     if (bootstrap.isBlank()) {
       throw new ConfigException(NlpstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
@@ -103,18 +148,40 @@ public final class EnrichmentApp implements StreamsService {
     LOG.info("{} cores: inference on 1 batcher thread x {} ONNX Runtime intra-op threads; {} stream thread(s)",
         cores, intraOp, streamThreads);
 
+    LOG.info("configuration (secrets hidden): {}", config.effectiveValues());
+
     List<AutoCloseable> opened = new ArrayList<>();
+    List<AutoCloseable> observers = new ArrayList<>();
+    if (owned != null) {
+      opened.add(owned);
+      observers.add(owned);
+    }
     try {
+      ModelsHealthCheck modelsHealth = new ModelsHealthCheck();
+      HealthChecks.Registration modelsRegistration = observability.health().register(MODELS_HEALTH, modelsHealth);
+      opened.add(0, modelsRegistration);
+      observers.add(0, modelsRegistration);
       TextAnalyzer analyzer = openAnalyzer(config);
       opened.add(0, analyzer);
-      BertStage stage = BertStage.start(analyzer, config);
+      BertStage stage = BertStage.start(analyzer, config, observability.registry());
       opened.add(0, stage);
+      modelsHealth.loaded(stage);
       Topology topology = EnrichmentTopology.create(config, stage);
       Properties props = StreamsSettings.enrichment(config, stage);
       KafkaStreams streams = new KafkaStreams(topology, props);
       opened.add(0, streams::close);
+      KafkaStreamsMetrics kafkaMetrics = new KafkaStreamsMetrics(streams, Tags.of(PipelineCounters.STAGE_TAG,
+          BertStage.NAME), Executors.newSingleThreadScheduledExecutor(daemon("nlpstream-kafka-metrics")),
+          KAFKA_METRICS_REFRESH);
+      kafkaMetrics.bindTo(observability.registry());
+      opened.add(0, kafkaMetrics);
+      observers.add(0, kafkaMetrics);
+      HealthChecks.Registration streamsRegistration = observability.health().register(STREAMS_HEALTH,
+          new StreamsHealthCheck(streams, config.getString(NlpstreamConfig.APPLICATION_ID)));
+      opened.add(0, streamsRegistration);
+      observers.add(0, streamsRegistration);
 
-      EnrichmentApp app = new EnrichmentApp(config, analyzer, stage, streams);
+      EnrichmentApp app = new EnrichmentApp(config, analyzer, stage, streams, observers);
       streams.setUncaughtExceptionHandler(e -> {
         LOG.error("stream thread failed; shutting the enrichment client down", e);
         return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -233,6 +300,11 @@ public final class EnrichmentApp implements StreamsService {
     return streams.state();
   }
 
+  /** The BERT stage's meters (what {@code /metrics} serves under {@code stage=bert}). */
+  public PipelineCounters counters() {
+    return stage.counters();
+  }
+
   /**
    * Waits until Kafka Streams is RUNNING for the first time (partitions assigned, state restored).
    *
@@ -279,6 +351,12 @@ public final class EnrichmentApp implements StreamsService {
     closed = true;
     long start = System.nanoTime();
     RuntimeException failure = null;
+    // Health first, so that readiness stops counting on this stage before it goes away.
+    for (AutoCloseable observer : observers) {
+      if (observer instanceof HealthChecks.Registration r) {
+        failure = closeStep("health registration", r::close, failure);
+      }
+    }
     failure = closeStep("Kafka Streams", () -> {
       if (!streams.close(CLOSE_TIMEOUT)) {
         throw new IllegalStateException("Kafka Streams did not close within " + CLOSE_TIMEOUT);
@@ -286,6 +364,11 @@ public final class EnrichmentApp implements StreamsService {
     }, failure);
     failure = closeStep("BERT stage", stage::close, failure);
     failure = closeStep("analyzer", analyzer::close, failure);
+    for (AutoCloseable observer : observers) {
+      if (!(observer instanceof HealthChecks.Registration)) {
+        failure = closeStep("metrics", observer::close, failure);
+      }
+    }
     LOG.info("enrichment closed in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     if (failure != null) {
       throw failure;
@@ -309,5 +392,36 @@ public final class EnrichmentApp implements StreamsService {
   @FunctionalInterface
   private interface ThrowingRunnable {
     void run() throws Exception;
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /**
+   * {@value #MODELS_HEALTH}: not ready while the models load; then ready while the stage's batcher
+   * runs, and not live once it has died (no submitted text would ever complete).
+   */
+  private static final class ModelsHealthCheck implements HealthCheck {
+    private volatile BertStage stage;
+
+    void loaded(BertStage stage) {
+      this.stage = stage;
+    }
+
+    @Override
+    public HealthStatus check() {
+      BertStage s = stage;
+      if (s == null) {
+        return HealthStatus.of(true, false, Map.of("models", "loading"));
+      }
+      boolean batcher = s.isRunning();
+      return HealthStatus.of(batcher, batcher, Map.of("models", s.models(), "batcher", batcher ? "running" : "stopped",
+          "queued_texts", s.waitingTexts()));
+    }
   }
 }

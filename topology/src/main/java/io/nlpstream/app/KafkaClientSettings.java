@@ -7,14 +7,18 @@ import java.util.Set;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.AbstractConfig;
 
 /**
  * Settings of the plain Kafka clients nlpstream opens next to Kafka Streams (topic creation, the
  * demo's producer and readers, the bench): {@code bootstrap.servers} plus those {@code kafka.*}
- * overrides that the client type knows (security settings, for example), so that a
+ * overrides that the client type knows (security settings, for example) and the config providers
+ * ({@code kafka.config.providers*}, which resolve {@code ${file:...}} references), so that a
  * Streams-only key does not reach, and warn in, an admin client.
  */
 public final class KafkaClientSettings {
+
+  private static final String CONFIG_PROVIDERS_PREFIX = AbstractConfig.CONFIG_PROVIDERS_CONFIG + ".";
 
   private KafkaClientSettings() {}
 
@@ -33,7 +37,8 @@ public final class KafkaClientSettings {
   private static Map<String, Object> of(NlpstreamConfig config, Set<String> known) {
     Map<String, Object> settings = new HashMap<>();
     config.kafkaOverrides().forEach((k, v) -> {
-      if (known.contains(k)) {
+      // config.providers.<name>.class/.param.*: the providers that resolve ${file:...} references in secrets.
+      if (known.contains(k) || k.startsWith(CONFIG_PROVIDERS_PREFIX)) {
         settings.put(k, v);
       }
     });

@@ -1,6 +1,7 @@
 package io.nlpstream.app;
 
 import io.nlpstream.config.NlpstreamConfig;
+import io.nlpstream.ops.Observability;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,13 +60,15 @@ public final class Pipeline implements StreamsService {
   }
 
   /**
-   * Starts the selected stages (the BERT stage first: it creates the shared topics).
+   * Starts the selected stages (the BERT stage first: it creates the shared topics), registering
+   * their meters and health components in {@code observability}, which the caller owns and closes
+   * after the pipeline.
    *
    * @throws org.apache.kafka.common.config.ConfigException as the stages' {@code start}
    * @throws io.nlpstream.models.runtime.ModelLoadException as the stages' {@code start}
    */
-  public static Pipeline start(NlpstreamConfig config, Stages stages) {
-    EnrichmentApp enrichment = stages.bert() ? EnrichmentApp.start(config) : null;
+  public static Pipeline start(NlpstreamConfig config, Stages stages, Observability observability) {
+    EnrichmentApp enrichment = stages.bert() ? EnrichmentApp.start(config, observability) : null;
     try {
       GenerationApp generation = stages.gpt() ? GenerationApp.start(config) : null;
       return new Pipeline(enrichment, generation);

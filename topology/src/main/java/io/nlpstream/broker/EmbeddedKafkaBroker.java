@@ -59,6 +59,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final boolean deleteOnClose;
   private final int brokerPort;
   private final int controllerPort;
+  private final int saslPort;
+  private final Map<String, String> saslUsers;
   private final Duration startTimeout;
   private final Duration stopTimeout;
   private final List<String> jvmOptions;
@@ -73,6 +75,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     this.deleteOnClose = deleteOnClose;
     this.brokerPort = b.brokerPort != 0 ? b.brokerPort : freePort();
     this.controllerPort = b.controllerPort != 0 ? b.controllerPort : freePort();
+    this.saslUsers = Map.copyOf(b.saslUsers);
+    this.saslPort = saslUsers.isEmpty() ? -1 : freePort();
     this.startTimeout = b.startTimeout;
     this.stopTimeout = b.stopTimeout;
     this.jvmOptions = List.copyOf(b.jvmOptions);
@@ -91,6 +95,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   /** {@code 127.0.0.1:<port>} of the PLAINTEXT listener; the same across {@link #restart()}s. */
   public String bootstrapServers() {
     return "127.0.0.1:" + brokerPort;
+  }
+
+  /**
+   * {@code 127.0.0.1:<port>} of the SASL_PLAINTEXT listener (mechanism PLAIN) that
+   * {@link Builder#saslPlainUser} enabled; the same across restarts.
+   *
+   * @throws IllegalStateException when the broker has no SASL listener
+   */
+  public String saslBootstrapServers() {
+    if (saslPort < 0) {
+      throw new IllegalStateException("this broker has no SASL listener (Builder.saslPlainUser)");
+    }
+    return "127.0.0.1:" + saslPort;
   }
 
   /** The broker's working directory (configuration, log file, data). */
@@ -278,9 +295,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
     p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    String sasl = saslPort < 0 ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort;
+    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort + sasl);
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + sasl);
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+        + (saslPort < 0 ? "" : ",SASL_PLAINTEXT:SASL_PLAINTEXT"));
+    if (saslPort >= 0) {
+      // PLAIN on its own listener; the broker itself keeps talking PLAINTEXT (inter-broker, controller).
+      p.put("sasl.enabled.mechanisms", "PLAIN");
+      StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+      saslUsers.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+      p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.append(';').toString());
+    }
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("log.dirs", directory.resolve("kraft").toString());
@@ -394,8 +420,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private Duration stopTimeout = Duration.ofSeconds(30);
     private final List<String> jvmOptions = new ArrayList<>();
     private final Map<String, String> serverOverrides = new LinkedHashMap<>();
+    private final Map<String, String> saslUsers = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Adds a SASL_PLAINTEXT listener (mechanism PLAIN, on a free port: {@link #saslBootstrapServers()})
+     * that accepts this user; repeatable. The PLAINTEXT listener stays for the broker itself and for
+     * set-up. The credentials go into {@code server.properties} in the broker's directory: test use only.
+     */
+    public Builder saslPlainUser(String user, String password) {
+      if (!user.matches("[A-Za-z0-9_-]+") || password.contains("\"") || password.contains("\\")) {
+        throw new IllegalArgumentException("SASL user names are [A-Za-z0-9_-]+ and passwords hold no quote or backslash");
+      }
+      saslUsers.put(user, password);
+      return this;
+    }
 
     /**
      * Working directory; kept on close. A directory holding the data of an earlier broker is

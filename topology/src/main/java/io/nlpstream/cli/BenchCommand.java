@@ -112,9 +112,9 @@ final class BenchCommand implements Callable<Integer> {
     }
     Pipeline.Stages stages = RunCommand.stages(stage);
     PrintWriter out = spec.commandLine().getOut();
+    NlpstreamConfig base = configOptions.load(Map.of());
     BenchInputs.Texts inputs = BenchInputs.load(data != null ? data : BenchInputs.defaultDataDir(), records);
     System.err.println("nlpstream bench: " + records + " records per phase from " + inputs.origin());
-    NlpstreamConfig base = configOptions.load(Map.of());
     ObjectNode root = new ObjectMapper().createObjectNode();
     if (stages.bert()) {
       bert(out, inputs, base, root);

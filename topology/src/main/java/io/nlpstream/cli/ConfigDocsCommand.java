@@ -12,15 +12,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * Prints the configuration reference (the table in README 'Configuration') as Markdown, or rewrites
- * that table in a README in place.
+ * Prints the configuration reference (the table in README 'Configuration') or the metrics reference
+ * (README 'Operations') as Markdown, or rewrites both tables in a README in place.
  */
 @Command(name = "config-docs", mixinStandardHelpOptions = true,
-    description = "Prints every configuration key (type, default, valid values, description) as a Markdown table.")
+    description = "Prints every configuration key (type, default, valid values, description) as a Markdown table;"
+        + " with --metrics, every pipeline metric.")
 final class ConfigDocsCommand implements Callable<Integer> {
 
   static final String BEGIN = "<!-- config-table:begin";
   static final String END = "<!-- config-table:end -->";
+  static final String METRICS_BEGIN = "<!-- metrics-table:begin";
+  static final String METRICS_END = "<!-- metrics-table:end -->";
 
   @Spec
   CommandSpec spec;
@@ -29,30 +32,45 @@ final class ConfigDocsCommand implements Callable<Integer> {
       description = "Rewrites the table between the config-table markers of this file instead of printing it.")
   Path readme;
 
+  @Option(names = "--metrics", description = "Prints the metrics the pipeline stages serve on /metrics instead.")
+  boolean metrics;
+
   @Override
   public Integer call() throws IOException {
     String table = ConfigReference.markdown(NlpstreamConfig.CONFIG);
+    String metricsTable = MetricsReference.markdown();
     if (readme == null) {
-      spec.commandLine().getOut().print(table);
+      spec.commandLine().getOut().print(metrics ? metricsTable : table);
       spec.commandLine().getOut().flush();
       return 0;
     }
     String text = Files.readString(readme, StandardCharsets.UTF_8);
-    int begin = text.indexOf(BEGIN);
-    int end = text.indexOf(END);
-    if (begin < 0 || end < begin) {
-      throw new CommandFailure(readme + " has no '" + BEGIN + " ... -->' and '" + END + "' markers");
-    }
-    int tableStart = text.indexOf('\n', begin) + 1;
-    Files.writeString(readme, text.substring(0, tableStart) + table + text.substring(end), StandardCharsets.UTF_8);
-    spec.commandLine().getErr().println("updated the configuration table in " + readme);
+    text = replace(text, BEGIN, END, table);
+    text = replace(text, METRICS_BEGIN, METRICS_END, metricsTable);
+    Files.writeString(readme, text, StandardCharsets.UTF_8);
+    spec.commandLine().getErr().println("updated the configuration and metrics tables in " + readme);
     return 0;
   }
 
-  /** The table currently between the markers of {@code text}, or null without markers. */
+  private String replace(String text, String beginMarker, String endMarker, String table) {
+    int begin = text.indexOf(beginMarker);
+    int end = text.indexOf(endMarker);
+    if (begin < 0 || end < begin) {
+      throw new CommandFailure(readme + " has no '" + beginMarker + " ... -->' and '" + endMarker + "' markers");
+    }
+    int tableStart = text.indexOf('\n', begin) + 1;
+    return text.substring(0, tableStart) + table + text.substring(end);
+  }
+
+  /** The configuration table currently between the markers of {@code text}, or null without markers. */
   static String tableIn(String text) {
-    int begin = text.indexOf(BEGIN);
-    int end = text.indexOf(END);
+    return tableIn(text, BEGIN, END);
+  }
+
+  /** The table between {@code beginMarker} and {@code endMarker} in {@code text}, or null without markers. */
+  static String tableIn(String text, String beginMarker, String endMarker) {
+    int begin = text.indexOf(beginMarker);
+    int end = text.indexOf(endMarker);
     return begin < 0 || end < begin ? null : text.substring(text.indexOf('\n', begin) + 1, end);
   }
 }

@@ -6,6 +6,9 @@ import io.nlpstream.app.KafkaClientSettings;
 import io.nlpstream.app.Pipeline;
 import io.nlpstream.broker.EmbeddedKafkaBroker;
 import io.nlpstream.config.NlpstreamConfig;
+import io.nlpstream.ops.Observability;
+import io.nlpstream.topology.GenerationCounters;
+import io.nlpstream.topology.PipelineCounters;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -47,14 +51,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = {"Starts an embedded Kafka broker and the pipeline (BERT and GPT stages), sends each line of the"
         + " input file as one record, waits until every record is enriched or dead-lettered and every routed one"
-        + " summarised or replied to, writes each output topic to <out>/<topic>.jsonl and prints the results."})
+        + " summarised or replied to, writes each output topic to <out>/<topic>.jsonl and an HTML report to"
+        + " <out>/report.html, and prints the results."})
 final class DemoCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A free port for the operations endpoint, so that the demo never collides with a running service. */
   private static final Map<String, String> DEMO_DEFAULTS = Map.of(NlpstreamConfig.APPLICATION_ID, "nlpstream-demo",
       NlpstreamConfig.GPT_APPLICATION_ID, "nlpstream-demo-generate",
       // Short generations keep the demo within a few minutes on two cores.
-      NlpstreamConfig.GPT_MAX_NEW_TOKENS_SUMMARY, "48", NlpstreamConfig.GPT_MAX_NEW_TOKENS_REPLY, "32");
+      NlpstreamConfig.GPT_MAX_NEW_TOKENS_SUMMARY, "48", NlpstreamConfig.GPT_MAX_NEW_TOKENS_REPLY, "32",
+      NlpstreamConfig.METRICS_PORT, "0");
 
   @Spec
   CommandSpec spec;
@@ -71,6 +78,11 @@ final class DemoCommand implements Callable<Integer> {
       description = "Where the output topics are written as JSON lines (default: ${DEFAULT-VALUE}).")
   Path out;
 
+  @Option(names = "--report", paramLabel = "FILE",
+      description = "Where the HTML report of the run is written (self-contained: counts, latency histogram,"
+          + " label distributions). Default: <out>/report.html.")
+  Path report;
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
       description = "Fails if a record is not accounted for within this time after sending (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds;
@@ -78,18 +90,20 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
+    // Validate the configuration before spending seconds on a broker.
+    configOptions.load(DEMO_DEFAULTS);
     Path file = input != null ? input : NlpstreamHome.directory().resolve("samples/demo-input.jsonl");
     if (!Files.isRegularFile(file)) {
       throw new CommandFailure("input file " + file + " does not exist (--input)");
     }
-    // Validate the configuration before spending seconds on a broker.
-    configOptions.load(DEMO_DEFAULTS);
     List<byte[]> lines = InputLines.read(file);
     if (lines.isEmpty()) {
       throw new CommandFailure("input file " + file + " holds no line");
     }
     long started = System.nanoTime();
     DemoResult result;
+    PipelineCounters.Snapshot counts;
+    GenerationCounters.Snapshot generation;
     try (TempDirectory work = TempDirectory.create("nlpstream-demo-");
          EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().directory(work.resolve("kafka")).start()) {
       NlpstreamConfig config = configOptions.load(DEMO_DEFAULTS, Map.of(
@@ -102,12 +116,20 @@ final class DemoCommand implements Callable<Integer> {
         work.close();
       }, "nlpstream-demo-cleanup");
       Runtime.getRuntime().addShutdownHook(cleanup);
-      try (Pipeline app = Pipeline.start(config, Pipeline.Stages.ALL)) {
-        app.awaitRunning(Duration.ofMinutes(2));
-        List<Sent> sent = send(config, lines);
-        System.err.printf("nlpstream demo: sent %d records from %s to %s%n", sent.size(), file,
-            config.getString(NlpstreamConfig.TOPIC_INPUT));
-        result = collect(config, sent, Duration.ofSeconds(timeoutSeconds));
+      try (Observability observability = Observability.start(config)) {
+        observability.address().ifPresent(a -> System.err.printf(
+            "nlpstream demo: metrics at http://%s:%d/metrics, health at /health and /ready%n",
+            a.getHostString(), a.getPort()));
+        try (Pipeline app = Pipeline.start(config, Pipeline.Stages.ALL, observability)) {
+          app.awaitRunning(Duration.ofMinutes(2));
+          long sendStart = System.nanoTime();
+          List<Sent> sent = send(config, lines);
+          System.err.printf("nlpstream demo: sent %d records from %s to %s%n", sent.size(), file,
+              config.getString(NlpstreamConfig.TOPIC_INPUT));
+          result = collect(config, sent, sendStart, Duration.ofSeconds(timeoutSeconds));
+          counts = app.enrichment().counters().snapshot();
+          generation = app.generation().stage().counters().snapshot();
+        }
       } catch (RuntimeException e) {
         work.keep();
         System.err.printf("nlpstream demo: failed; kept %s (broker.log in kafka/, Kafka Streams state) for inspection%n",
@@ -119,9 +141,14 @@ final class DemoCommand implements Callable<Integer> {
     }
     result.writeFiles(out);
     result.printTable(stdout);
+    stdout.printf("Pipeline meters (the registry /metrics serves): BERT stage %s%n  GPT stage %s%n", counts, generation);
     double seconds = (System.nanoTime() - started) / 1e9;
-    stdout.printf("%nOutputs written to %s (%s). Wall time %.1f s.%n", out.toAbsolutePath(),
-        String.join(", ", result.byTopic.keySet().stream().map(t -> t + ".jsonl").toList()), seconds);
+    Path reportFile = report != null ? report : out.resolve("report.html");
+    result.report(String.format(Locale.ROOT, "%d records from %s, %.1f s wall time", lines.size(), file, seconds),
+        counts, generation).write(reportFile);
+    stdout.printf("%nOutputs written to %s (%s). Report: %s. Wall time %.1f s.%n", out.toAbsolutePath(),
+        String.join(", ", result.byTopic.keySet().stream().map(t -> t + ".jsonl").toList()),
+        reportFile.toAbsolutePath(), seconds);
     stdout.flush();
     result.check();
     return 0;
@@ -153,14 +180,14 @@ final class DemoCommand implements Callable<Integer> {
     return sent;
   }
 
-  private static DemoResult collect(NlpstreamConfig config, List<Sent> sent, Duration timeout) {
+  private static DemoResult collect(NlpstreamConfig config, List<Sent> sent, long sendStartNanos, Duration timeout) {
     String enriched = config.getString(NlpstreamConfig.TOPIC_ENRICHED);
     String dlq = config.getString(NlpstreamConfig.TOPIC_DLQ);
     String gpt = config.getString(NlpstreamConfig.TOPIC_GPT_REQUESTS);
     String summaries = config.getString(NlpstreamConfig.TOPIC_SUMMARIES);
     String replies = config.getString(NlpstreamConfig.TOPIC_REPLIES);
     String inputTopic = config.getString(NlpstreamConfig.TOPIC_INPUT);
-    DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq, summaries, replies);
+    DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq, summaries, replies, sendStartNanos);
     Progress progress = new Progress(sent.size());
     long deadline = System.nanoTime() + timeout.toNanos();
     try (TopicReader reader = new TopicReader(config, List.of(enriched, gpt, dlq, summaries, replies), false)) {
@@ -168,9 +195,16 @@ final class DemoCommand implements Callable<Integer> {
       // left unread (a routed request may become visible in a later poll than its enriched record).
       while (System.nanoTime() < deadline && (result.pending() > 0 || !reader.caughtUp())) {
         for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
-          result.add(r.topic(), r.value());
+          result.add(r.topic(), r.value(), System.nanoTime());
         }
         progress.show(result);
+      }
+      // Records of one transaction become visible together, but the reader may not have fetched
+      // every partition yet: read up to the end so the files hold everything that was committed.
+      while (!reader.caughtUp() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
+          result.add(r.topic(), r.value(), System.nanoTime());
+        }
       }
     }
     progress.finish(result);
@@ -202,10 +236,13 @@ final class DemoCommand implements Callable<Integer> {
     private final Map<Integer, JsonNode> deadByLine = new TreeMap<>();
     private final Map<String, JsonNode> gptById = new HashMap<>();
     private final List<String> problems = new ArrayList<>();
+    private final long sendStartNanos;
+    private final List<Double> latencyMs = new ArrayList<>();
 
     DemoResult(List<Sent> sent, String inputTopic, String enrichedTopic, String gptTopic, String deadLetterTopic,
-               String summariesTopic, String repliesTopic) {
+               String summariesTopic, String repliesTopic, long sendStartNanos) {
       this.sent = sent;
+      this.sendStartNanos = sendStartNanos;
       this.inputTopic = inputTopic;
       this.enrichedTopic = enrichedTopic;
       this.gptTopic = gptTopic;
@@ -216,7 +253,8 @@ final class DemoCommand implements Callable<Integer> {
       sent.forEach(s -> sentByCoordinates.put(s.partition() + "@" + s.offset(), s));
     }
 
-    void add(String topic, byte[] value) {
+    /** One output record, read at {@code seenNanos} ({@link System#nanoTime()}). */
+    void add(String topic, byte[] value, long seenNanos) {
       JsonNode node = OutputRecords.parse(value);
       byTopic.get(topic).add(node);
       boolean isEnriched = topic.equals(enrichedTopic);
@@ -251,6 +289,54 @@ final class DemoCommand implements Callable<Integer> {
         return;
       }
       target.put(s.line(), node);
+      latencyMs.add((seenNanos - sendStartNanos) / 1e6);
+    }
+
+    /** The HTML report: counts from the topics read back, labels of the enriched records, the registry's figures. */
+    DemoReport report(String title, PipelineCounters.Snapshot meters, GenerationCounters.Snapshot gpt) {
+      Map<String, Long> counts = new LinkedHashMap<>();
+      counts.put("sent to " + inputTopic, (long) sent.size());
+      byTopic.forEach((topic, records) -> counts.put(topic, (long) records.size()));
+      counts.put("not accounted for", (long) pending());
+      Map<String, Long> reasons = new TreeMap<>();
+      deadByLine.values().forEach(n -> reasons.merge(String.valueOf(OutputRecords.text(n, "reason")), 1L, Long::sum));
+      Map<String, Long> sentiment = new TreeMap<>();
+      Map<String, Long> topClass = new TreeMap<>();
+      Map<String, Long> entityTypes = new TreeMap<>();
+      for (JsonNode e : enrichedByLine.values()) {
+        sentiment.merge(e.path("sentiment").path("label").asText("?"), 1L, Long::sum);
+        String top = OutputRecords.topClass(e);
+        if (!top.isEmpty()) {
+          topClass.merge(top.substring(0, top.lastIndexOf(' ')), 1L, Long::sum);
+        }
+        e.path("entities").forEach(en -> entityTypes.merge(en.path("type").asText("?"), 1L, Long::sum));
+      }
+      Map<String, String> pipeline = new LinkedHashMap<>();
+      pipeline.put("records in (" + PipelineCounters.RECORDS_IN + ")", String.valueOf(meters.in()));
+      pipeline.put("enriched", String.valueOf(meters.enriched()));
+      pipeline.put("GPT requests", String.valueOf(meters.gptRequests()));
+      pipeline.put("dead letters", meters.deadLettersTotal() + " " + meters.deadLetters());
+      pipeline.put("inference batches", String.valueOf(meters.batches()));
+      pipeline.put("mean batch size", meters.batches() == 0 ? "-"
+          : String.format(Locale.ROOT, "%.1f", (double) meters.batchedItems() / meters.batches()));
+      pipeline.put("padding (padded tokens not real)", meters.paddedTokens() == 0 ? "-"
+          : String.format(Locale.ROOT, "%.0f%%", 100.0 * (meters.paddedTokens() - meters.batchedTokens())
+              / meters.paddedTokens()));
+      pipeline.put("mean inference time per batch", meters.batches() == 0 ? "-"
+          : String.format(Locale.ROOT, "%.1f ms", meters.inferenceNanos() / 1e6 / meters.batches()));
+      pipeline.put("GPT stage: requests in", String.valueOf(gpt.requests()));
+      pipeline.put("GPT stage: summaries and replies", String.valueOf(gpt.generated()));
+      pipeline.put("GPT stage: duplicates skipped", String.valueOf(gpt.duplicates()));
+      pipeline.put("GPT stage: dead letters", gpt.deadLettersTotal() + " " + gpt.deadLetters());
+      pipeline.put("GPT stage: generated tokens", String.valueOf(gpt.generatedTokens()));
+      pipeline.put("GPT stage: decoder calls (prefill and decode steps)", String.valueOf(gpt.decoderCalls()));
+      pipeline.put("GPT stage: mean sequences per decoder call", gpt.decoderCalls() == 0 ? "-"
+          : String.format(Locale.ROOT, "%.1f", (double) gpt.decodedSequences() / gpt.decoderCalls()));
+      pipeline.put("GPT stage: generation throughput (tokens per second of decoder time)",
+          gpt.inferenceNanos() == 0 ? "-"
+              : String.format(Locale.ROOT, "%.1f", gpt.generatedTokens() / (gpt.inferenceNanos() / 1e9)));
+      return new DemoReport(title, counts, reasons, List.copyOf(latencyMs), sentiment, topClass, entityTypes,
+          pipeline);
     }
 
     int accounted() {

@@ -98,7 +98,9 @@ final class PipelineLoad {
                new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer())) {
         long start = System.nanoTime();
         long intervalNanos = ratePerSecond > 0 ? (long) (1e9 / ratePerSecond) : 0;
+        Progress progress = new Progress(name, n, outstanding, start);
         for (int i = 0; i < n; i++) {
+          progress.show(i);
           if (intervalNanos > 0) {
             long due = start + i * intervalNanos;
             for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
@@ -114,7 +116,9 @@ final class PipelineLoad {
 
       long timeoutNanos = TimeUnit.SECONDS.toNanos(120) + (long) (n * 1e9 / 20);
       long deadline = sent[n - 1] + timeoutNanos;
+      Progress progress = new Progress(name, n, outstanding, sent[0]);
       while (outstanding.get() > 0 && System.nanoTime() < deadline && watcher.isAlive()) {
+        progress.show(n);
         sleep(20);
       }
       watcher.interrupt();
@@ -154,6 +158,35 @@ final class PipelineLoad {
       return JSON.writeValueAsBytes(e);
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
+    }
+  }
+
+  /** A progress line on stderr every few seconds while a phase sends and waits. Not thread-safe. */
+  private final class Progress {
+    private static final long EVERY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private final String phase;
+    private final int total;
+    private final AtomicInteger outstanding;
+    private final long start;
+    private long last;
+
+    Progress(String phase, int total, AtomicInteger outstanding, long start) {
+      this.phase = phase;
+      this.total = total;
+      this.outstanding = outstanding;
+      this.start = start;
+      this.last = System.nanoTime();
+    }
+
+    void show(int sentSoFar) {
+      long now = System.nanoTime();
+      if (now - last < EVERY_NANOS) {
+        return;
+      }
+      last = now;
+      System.err.printf(java.util.Locale.ROOT, "nlpstream bench: %s %s: sent %d/%d, %d out, after %.0f s%n",
+          config.getString(NlpstreamConfig.APPLICATION_ID), phase, sentSoFar, total, total - outstanding.get(),
+          (now - start) / 1e9);
     }
   }
 

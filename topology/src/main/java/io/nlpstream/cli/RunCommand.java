@@ -2,6 +2,7 @@ package io.nlpstream.cli;
 
 import io.nlpstream.app.Pipeline;
 import io.nlpstream.config.NlpstreamConfig;
+import io.nlpstream.ops.Observability;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -15,9 +16,11 @@ import picocli.CommandLine.Option;
 
 /**
  * Runs the pipeline's stages ({@code --stage bert|gpt|all}, each its own Kafka Streams client)
- * against the configured Kafka cluster until the process is told to stop. SIGTERM or SIGINT run a shutdown hook that closes the app (Kafka Streams commits and leaves
- * the group, then stage, analyzer and runtime close) and exits 0. Kafka Streams stopping by itself
- * on a fatal error exits 1.
+ * against the configured Kafka cluster until the process is told to stop. SIGTERM or SIGINT run a
+ * shutdown hook that closes the stages (each Kafka Streams client commits and leaves its group, then
+ * its stage and models close) and exits 0. Kafka Streams stopping by itself
+ * on a fatal error exits 1. The operations endpoint ({@code metrics.port}: {@code /metrics},
+ * {@code /health}, {@code /ready}) runs for the whole life of the process, one for all its stages.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Runs the pipeline against bootstrap.servers until stopped (SIGTERM = clean shutdown, exit 0).")
@@ -37,7 +40,23 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     NlpstreamConfig config = configOptions.load(Map.of());
     Pipeline.Stages stages = stages(stage);
-    Pipeline app = Pipeline.start(config, stages);
+    // Up first: /health answers while the models load; /ready turns 200 once every stage runs. One
+    // endpoint for the process, whichever stages it runs.
+    Observability observability = Observability.start(config);
+    Pipeline app;
+    try {
+      app = Pipeline.start(config, stages, observability);
+    } catch (RuntimeException e) {
+      observability.close();
+      throw e;
+    }
+    Runnable closeAll = () -> {
+      try {
+        app.close();
+      } finally {
+        observability.close();
+      }
+    };
     AtomicBoolean stopRequested = new AtomicBoolean();
     AtomicBoolean exitingOnItsOwn = new AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -45,13 +64,13 @@ final class RunCommand implements Callable<Integer> {
         return;
       }
       stopRequested.set(true);
-      LOG.info("shutdown requested: closing the enrichment service");
+      LOG.info("shutdown requested: closing the pipeline ({})", stages);
       int status = 0;
       try {
-        app.close();
+        closeAll.run();
         LOG.info("clean shutdown complete");
       } catch (RuntimeException e) {
-        LOG.error("the enrichment service did not close cleanly", e);
+        LOG.error("the pipeline did not close cleanly", e);
         status = 1;
       }
       System.out.flush();
@@ -74,7 +93,7 @@ final class RunCommand implements Callable<Integer> {
         return 0;
       }
       exitingOnItsOwn.set(true);
-      app.close();
+      closeAll.run();
       throw new CommandFailure("Kafka Streams stopped by itself in state " + end
           + " (see the log above); committed work is kept and a restart resumes from it");
     } catch (ExecutionException e) {
@@ -82,7 +101,7 @@ final class RunCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       if (!stopRequested.get()) {
         exitingOnItsOwn.set(true);
-        app.close();
+        closeAll.run();
       }
       throw e;
     }

@@ -6,9 +6,17 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -16,6 +24,7 @@ import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * The one configuration object of nlpstream: immutable, validated at construction, every key with a
@@ -54,6 +63,7 @@ public final class NlpstreamConfig extends AbstractConfig {
   // --- Input limits ---
   public static final String MAX_INPUT_BYTES = "max.input.bytes";
   public static final String MAX_INPUT_NESTING_DEPTH = "max.input.nesting.depth";
+  public static final String MAX_TEXT_CHARS = "max.text.chars";
 
   // --- BERT stage batching ---
   public static final String BATCH_MAX_TOKENS = "batch.max.tokens";
@@ -101,6 +111,10 @@ public final class NlpstreamConfig extends AbstractConfig {
   public static final String GPT_MAX_BLOCK_MS = "gpt.max.block.ms";
   public static final String GPT_ANSWERED_RETENTION_MS = "gpt.answered.retention.ms";
 
+  // --- Operations ---
+  public static final String METRICS_PORT = "metrics.port";
+  public static final String METRICS_BIND_ADDRESS = "metrics.bind.address";
+
   public static final ConfigDef CONFIG = new ConfigDef()
       .define(BOOTSTRAP_SERVERS, Type.STRING, "", Importance.HIGH,
           "Kafka bootstrap servers (host:port,...). Required by 'run'; 'demo' sets it to its embedded broker.")
@@ -135,6 +149,10 @@ public final class NlpstreamConfig extends AbstractConfig {
       .define(MAX_INPUT_NESTING_DEPTH, Type.INT, 32, Range.between(2, 1000), Importance.LOW,
           "Deepest JSON nesting (objects and arrays) accepted in an input value; deeper values go to the"
               + " dead-letter topic as too_large. Guards the parser's stack against hostile input.")
+      .define(MAX_TEXT_CHARS, Type.INT, 100_000, Range.atLeast(1), Importance.MEDIUM,
+          "Longest accepted 'text' field in UTF-16 chars; longer texts go to the dead-letter topic as too_large"
+              + " before they reach a tokenizer (inference cost grows with the length: long texts are covered by"
+              + " overlapping encoder windows).")
       .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(1), Importance.MEDIUM,
           "Token budget of one encoder batch: batch size x longest sequence (padded tokens).")
       .define(BATCH_MAX_SIZE, Type.INT, 32, Range.atLeast(1), Importance.MEDIUM,
@@ -257,15 +275,37 @@ public final class NlpstreamConfig extends AbstractConfig {
           "Replay horizon of the GPT stage's answered store (ms): a request whose (input id, kind) was answered"
               + " within this time (by request timestamps) is not generated again and gets no second output. A"
               + " windowed store: older answers are dropped segment by segment, and its changelog is deleted after"
-              + " this time plus a day. Default 7 days, Kafka's default log retention.");
+              + " this time plus a day. Default 7 days, Kafka's default log retention.")
+      .define(METRICS_PORT, Type.INT, 9464, Range.between(-1, 65535), Importance.MEDIUM,
+          "TCP port of the operations endpoint: /metrics (Prometheus text format), /health (liveness), /ready"
+              + " (readiness). 0 = a free port chosen at start-up (logged); -1 = no endpoint.")
+      .define(METRICS_BIND_ADDRESS, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+          "Address the operations endpoint binds to. The default serves only this machine; in a container set"
+              + " 0.0.0.0 so that probes and scrapers can reach it (the endpoint has no authentication: keep it on"
+              + " a private network).");
+
+  /**
+   * {@code NLPSTREAM_*} environment variables that are not configuration keys: the launcher's JVM
+   * options and the logging switches that log4j2.xml reads before any configuration is loaded.
+   */
+  public static final Set<String> NON_KEY_VARIABLES =
+      Set.of("NLPSTREAM_JAVA_OPTS", "NLPSTREAM_LOG_FORMAT", "NLPSTREAM_LOG_LEVEL");
+
+  /** What {@link #toString()} and every log line show instead of a secret value. */
+  public static final String MASK = "[hidden]";
+
+  private static final Pattern SECRET_NAME = Pattern.compile("password|secret|jaas|key|token|credential");
+
+  /** Kafka client and Streams keys that Kafka itself types as passwords (e.g. ssl.truststore.certificates). */
+  private static final Set<String> KAFKA_PASSWORD_KEYS = kafkaPasswordKeys();
 
   private NlpstreamConfig(Map<String, ?> props) {
     super(CONFIG, props, false);
     for (String key : props.keySet()) {
       if (!CONFIG.names().contains(key) && !key.startsWith(KAFKA_PREFIX)) {
-        throw new ConfigException(key, props.get(key),
-            "unknown configuration key (known keys: see README 'Configuration'; Kafka client keys take the '"
-                + KAFKA_PREFIX + "' prefix)");
+        // Not ConfigException(name, value, ...): the value of a mistyped key may be a secret.
+        throw new ConfigException("unknown configuration key '" + key + "' (known keys: see README 'Configuration';"
+            + " Kafka client keys take the '" + KAFKA_PREFIX + "' prefix)");
       }
     }
   }
@@ -306,8 +346,7 @@ public final class NlpstreamConfig extends AbstractConfig {
   public static Map<String, String> fromEnvironment(Map<String, String> env) {
     Map<String, String> props = new HashMap<>();
     env.forEach((name, value) -> {
-      // NLPSTREAM_JAVA_OPTS holds the launcher's JVM options (./nlpstream), not a configuration key.
-      if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length() && !name.equals("NLPSTREAM_JAVA_OPTS")) {
+      if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length() && !NON_KEY_VARIABLES.contains(name)) {
         String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
         props.put(key, value);
       }
@@ -318,6 +357,54 @@ public final class NlpstreamConfig extends AbstractConfig {
   /** The {@value #KAFKA_PREFIX}-prefixed keys, prefix removed. */
   public Map<String, Object> kafkaOverrides() {
     return originalsWithPrefix(KAFKA_PREFIX, true);
+  }
+
+  /**
+   * True for keys whose values must never be shown: our keys of type PASSWORD, {@value #KAFKA_PREFIX}
+   * keys that Kafka types as passwords, and any {@value #KAFKA_PREFIX} key whose name contains
+   * password, secret, jaas, key, token or credential (this also masks harmless ones such as
+   * {@code kafka.ssl.keystore.location}: better than guessing wrong the other way).
+   */
+  public static boolean isSecret(String key) {
+    ConfigDef.ConfigKey defined = CONFIG.configKeys().get(key);
+    if (defined != null) {
+      return defined.type == Type.PASSWORD;
+    }
+    if (!key.startsWith(KAFKA_PREFIX)) {
+      return false;
+    }
+    String kafkaKey = key.substring(KAFKA_PREFIX.length());
+    return KAFKA_PASSWORD_KEYS.contains(kafkaKey) || SECRET_NAME.matcher(kafkaKey.toLowerCase(Locale.ROOT)).find();
+  }
+
+  /**
+   * Every key with its effective value (defaults included, {@value #KAFKA_PREFIX} keys as given),
+   * sorted, secrets replaced by {@value #MASK}. What may be logged.
+   */
+  public Map<String, String> effectiveValues() {
+    Map<String, String> out = new TreeMap<>();
+    values().forEach((k, v) -> out.put(k, isSecret(k) ? MASK : ConfigDef.convertToString(v, CONFIG.configKeys().get(k).type)));
+    originals().forEach((k, v) -> {
+      if (k.startsWith(KAFKA_PREFIX)) {
+        out.put(k, isSecret(k) ? MASK : String.valueOf(v));
+      }
+    });
+    return out;
+  }
+
+  /** The {@link #effectiveValues()}, secrets masked: safe to log. */
+  @Override
+  public String toString() {
+    return "NlpstreamConfig" + effectiveValues();
+  }
+
+  private static Set<String> kafkaPasswordKeys() {
+    Set<String> keys = new HashSet<>();
+    for (ConfigDef def : List.of(ProducerConfig.configDef(), ConsumerConfig.configDef(), AdminClientConfig.configDef(),
+        StreamsConfig.configDef())) {
+      def.configKeys().values().stream().filter(k -> k.type == Type.PASSWORD).forEach(k -> keys.add(k.name));
+    }
+    return Set.copyOf(keys);
   }
 
   private static String defaultModelCacheDir() {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -43,7 +44,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>Not thread-safe: one stream task's thread calls it (from {@code process()} and punctuations),
  * and handlers run on that thread, so forwarding happens in the task's context as Kafka Streams
- * requires. The store is Kafka Streams'; the buffer only reads, writes and deletes keys in it.
+ * requires; only {@link #publishedSize()} may be read from any thread (the buffered-records gauge).
+ * The store is Kafka Streams'; the buffer only reads, writes and deletes keys in it.
  *
  * @param <K> store key (unique per buffered record)
  * @param <V> stored value: the smallest durable form of the record (its raw bytes and coordinates)
@@ -96,6 +98,8 @@ final class DurableBuffer<K, V, T extends DurableBuffer.Ticket> {
   private final Order order;
   private final LinkedHashMap<K, Entry<V, T>> entries = new LinkedHashMap<>();
   private int waiting;
+  /** {@code entries.size()}, published for readers on other threads (the metrics scrape). */
+  private final AtomicInteger published = new AtomicInteger();
 
   DurableBuffer(KeyValueStore<K, V> store, Handler<K, V, T> handler, Order order) {
     this.store = store;
@@ -119,6 +123,7 @@ final class DurableBuffer<K, V, T extends DurableBuffer.Ticket> {
       entries.put(kv.key, new Entry<>(kv.value, null));
       waiting++;
     }
+    published.set(entries.size());
     submitWaiting();
     return restored;
   }
@@ -147,6 +152,7 @@ final class DurableBuffer<K, V, T extends DurableBuffer.Ticket> {
     }
     store.put(key, value);
     entries.put(key, new Entry<>(value, ticket));
+    published.set(entries.size());
     if (ticket == null) {
       waiting++;
       submitWaiting();
@@ -195,6 +201,7 @@ final class DurableBuffer<K, V, T extends DurableBuffer.Ticket> {
       handler.complete(e.getKey(), e.getValue().value, ticket);
       store.delete(e.getKey());
       it.remove();
+      published.set(entries.size());
       forwarded++;
     }
     return forwarded;
@@ -228,6 +235,14 @@ final class DurableBuffer<K, V, T extends DurableBuffer.Ticket> {
     return entries.size();
   }
 
+  /**
+   * {@link #size()} as of the last change, readable from any thread: what the stage's
+   * buffered-records gauge sums over its tasks.
+   */
+  int publishedSize() {
+    return published.get();
+  }
+
   /** Records waiting for admission (not yet accepted by the handler). */
   int waiting() {
     return waiting;
@@ -255,5 +270,6 @@ final class DurableBuffer<K, V, T extends DurableBuffer.Ticket> {
   void clear() {
     entries.clear();
     waiting = 0;
+    published.set(0);
   }
 }

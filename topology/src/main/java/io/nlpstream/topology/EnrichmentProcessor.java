@@ -75,14 +75,17 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
   private ProcessorContext<String, Object> context;
   private DurableBuffer<BufferKey, SourceRecord, Pending> buffer;
   private Cancellable punctuation;
+  /** The stage's buffered-records gauge's hold on this task's buffer. */
+  private PipelineCounters.Registration heldGauge;
 
   /** One record of this task between submission and forwarding. */
   sealed interface Pending extends DurableBuffer.Ticket {
     SourceRecord origin();
   }
 
-  /** Submitted to the batcher. */
-  private record Submitted(ParsedInput input, CompletableFuture<Analysis> analysis) implements Pending {
+  /** Submitted to the batcher at {@code submittedNanos} ({@link System#nanoTime()}). */
+  private record Submitted(ParsedInput input, CompletableFuture<Analysis> analysis, long submittedNanos)
+      implements Pending {
     @Override
     public SourceRecord origin() {
       return input.origin();
@@ -126,6 +129,7 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     this.context = context;
     KeyValueStore<BufferKey, SourceRecord> store = context.getStateStore(storeName);
     this.buffer = new DurableBuffer<>(store, this, DurableBuffer.Order.INPUT);
+    this.heldGauge = stage.counters().trackBuffered(buffer::publishedSize);
     // BufferKey order = offset order: restored records keep their order.
     List<KeyValue<BufferKey, SourceRecord>> restored = buffer.restore((a, b) -> a.key.compareTo(b.key));
     if (!restored.isEmpty()) {
@@ -141,7 +145,7 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     ParseResult parsed = parser.parse(origin);
     if (parsed instanceof Accepted accepted) {
       ParsedInput input = new ParsedInput(origin, accepted.event());
-      return new Submitted(input, stage.submit(input.event().text()));
+      return new Submitted(input, stage.submit(input.event().text()), System.nanoTime());
     }
     return new Refused(origin, (Rejected) parsed);
   }
@@ -156,8 +160,9 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
       LOG.debug("Task {}: {} is already buffered; not submitting it twice", context.taskId(), key);
       return;
     }
+    long now = System.nanoTime();
     CompletableFuture<Analysis> analysis = stage.submit(input.event().text());
-    buffer.add(key, input.origin(), new Submitted(input, analysis));
+    buffer.add(key, input.origin(), new Submitted(input, analysis, now));
     buffer.forwardCompleted();
     while (buffer.size() >= maxPending) {
       awaitHead();
@@ -194,7 +199,10 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
       DeadLetter letter = dead.letter();
       context.forward(new Record<>(letter.recordKey(), (Object) letter, origin.timestamp(),
           new RecordHeaders()), deadLetterNode);
-      stage.counters().deadLetter(letter.reason());
+      stage.counters().deadLetter(letter.reason(), letter.stage());
+    }
+    if (pending instanceof Submitted submitted) {
+      stage.counters().forwarded(System.nanoTime() - submitted.submittedNanos());
     }
   }
 
@@ -220,7 +228,10 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     } catch (RuntimeException e) {
       // Not thrown to Kafka Streams on purpose: from a punctuation the handler has no record to
       // dead-letter, and this head would block its partition forever. It is this record's outcome.
-      LOG.error("Task {}: cannot build the enriched record of {}", context.taskId(), submitted.origin(), e);
+      try (RecordLogContext log = RecordLogContext.of(stage.counters().stage(), Stage.BERT, submitted.origin(),
+          submitted.input().event().id())) {
+        LOG.error("Task {}: cannot build the enriched record of {}", context.taskId(), submitted.origin(), e);
+      }
       return new Outcome.DeadLettered(DeadLetter.of(DeadLetterReason.PROCESSING_ERROR,
           "cannot build the enriched record: " + e, Stage.BERT, stage.modelId(), submitted.input().event().id(),
           submitted.origin(), e, context.currentSystemTimeMs()));
@@ -229,8 +240,11 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
 
   private DeadLetter inferenceError(Submitted submitted, Throwable error) {
     String model = error instanceof InferenceException ie && ie.modelId() != null ? ie.modelId() : stage.modelId();
-    LOG.warn("Task {}: inference failed for {} (id {}): {}", context.taskId(), submitted.origin(),
-        submitted.input().event().id(), error.toString());
+    try (RecordLogContext log = RecordLogContext.of(stage.counters().stage(), Stage.BERT, submitted.origin(),
+        submitted.input().event().id())) {
+      LOG.warn("Task {}: inference failed for {} (id {}): {}", context.taskId(), submitted.origin(),
+          submitted.input().event().id(), error.toString());
+    }
     return DeadLetter.of(DeadLetterReason.INFERENCE_ERROR, String.valueOf(error.getMessage()), Stage.BERT, model,
         submitted.input().event().id(), submitted.origin(), error, context.currentSystemTimeMs());
   }
@@ -248,6 +262,9 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
       LOG.info("Task {}: closing with {} record(s) in flight; they stay in store {}", context.taskId(), buffer.size(),
           storeName);
       buffer.clear();
+    }
+    if (heldGauge != null) {
+      heldGauge.close();
     }
   }
 }

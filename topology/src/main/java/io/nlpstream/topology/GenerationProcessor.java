@@ -6,7 +6,9 @@ import io.nlpstream.topology.GptRequestParser.Result;
 import io.nlpstream.topology.ParseResult.Rejected;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -69,6 +71,14 @@ import org.slf4j.LoggerFactory;
  * ({@code inference_error}, with the model id) go to the dead-letter topic, stage {@code gpt}. A
  * cancelled generation means the generator closed under a running task: that throws
  * {@link GptStageClosedException}, which fails the task and leaves the requests in the store.
+ * Failures are logged with the request's coordinates in the logging context ({@link RecordLogContext}),
+ * never with its text.
+ *
+ * <h2>Meters</h2>
+ * Through the stage's {@link GenerationCounters} ({@code stage=gpt}): requests in, outputs by kind,
+ * duplicates, dead letters by reason, prompt and generated tokens, the time from a request entering
+ * this task's buffer to its output being forwarded, and this task's buffered requests (the
+ * buffered-records gauge).
  *
  * <p>Not thread-safe: Kafka Streams calls one instance from one stream thread.
  */
@@ -93,6 +103,9 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
   private DurableBuffer<RequestKey, SourceRecord, Pending> buffer;
   private WindowStore<RequestKey, Answer> answered;
   private Cancellable punctuation;
+  private PipelineCounters.Registration heldGauge;
+  /** When each buffered request entered this task ({@link System#nanoTime()}), for the in-stage latency. */
+  private final Map<RequestKey, Long> arrivedNanos = new HashMap<>();
 
   /** One request of this task between admission and forwarding. */
   sealed interface Pending extends DurableBuffer.Ticket {}
@@ -143,10 +156,13 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
     KeyValueStore<RequestKey, SourceRecord> store = context.getStateStore(bufferStoreName);
     this.answered = context.getStateStore(answeredStoreName);
     this.buffer = new DurableBuffer<>(store, this, DurableBuffer.Order.COMPLETION);
+    this.heldGauge = stage.counters().meters().trackBuffered(buffer::publishedSize);
     Comparator<KeyValue<RequestKey, SourceRecord>> offsetOrder = Comparator
         .<KeyValue<RequestKey, SourceRecord>>comparingInt(kv -> kv.value.partition())
         .thenComparingLong(kv -> kv.value.offset());
+    long restoredAt = System.nanoTime();
     List<KeyValue<RequestKey, SourceRecord>> restored = buffer.restore(offsetOrder);
+    restored.forEach(kv -> arrivedNanos.put(kv.key, restoredAt));
     if (!restored.isEmpty()) {
       LOG.info("Task {}: took up {} buffered request(s) from store {} (offsets {}..{}), {} of them waiting for"
               + " room in the generator", context.taskId(), restored.size(), bufferStoreName,
@@ -176,6 +192,7 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
           buffer.contains(key) ? "in flight" : "answered");
       return;
     }
+    arrivedNanos.put(key, System.nanoTime());
     buffer.add(key, origin);
     buffer.forwardCompleted();
     awaitRoom();
@@ -242,6 +259,7 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
   @Override
   public void complete(RequestKey key, SourceRecord origin, Pending pending) {
     long now = context.currentSystemTimeMs();
+    Long arrived = arrivedNanos.remove(key);
     if (pending instanceof Refused refused) {
       deadLetter(DeadLetter.of(refused.rejection().reason(), refused.rejection().message(), Stage.GPT, null, null,
           origin, null, now), origin);
@@ -265,7 +283,9 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
     } catch (CompletionException | CancellationException e) {
       Throwable error = e.getCause() == null ? e : e.getCause();
       String model = error instanceof InferenceException ie && ie.modelId() != null ? ie.modelId() : stage.modelId();
-      LOG.warn("Task {}: generation failed for {} ({}): {}", context.taskId(), key, origin, error.toString());
+      try (RecordLogContext log = RecordLogContext.of(GptStage.NAME, Stage.GPT, origin, input.inputId())) {
+        LOG.warn("Task {}: generation failed for {} ({}): {}", context.taskId(), key, origin, error.toString());
+      }
       deadLetter(DeadLetter.of(DeadLetterReason.INFERENCE_ERROR, String.valueOf(error.getMessage()), Stage.GPT,
           model, input.inputId(), origin, error, now), origin);
       return;
@@ -275,7 +295,9 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
       out = GeneratedText.of(input, generation, stage.modelId(), stage.params(input.kind()).maxNewTokens(), now);
     } catch (RuntimeException e) {
       // Not thrown to Kafka Streams on purpose: from a punctuation the handler has no record to blame.
-      LOG.error("Task {}: cannot build the output record of {}", context.taskId(), key, e);
+      try (RecordLogContext log = RecordLogContext.of(GptStage.NAME, Stage.GPT, origin, input.inputId())) {
+        LOG.error("Task {}: cannot build the output record of {}", context.taskId(), key, e);
+      }
       deadLetter(DeadLetter.of(DeadLetterReason.PROCESSING_ERROR, "cannot build the output record: " + e, Stage.GPT,
           stage.modelId(), input.inputId(), origin, e, now), origin);
       return;
@@ -284,7 +306,8 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
         input.kind() == Task.SUMMARY ? summariesNode : repliesNode);
     answered.put(key, new Answer(out.model(), out.generatedTokens(), out.timestamp(), origin.offset()),
         origin.timestamp());
-    stage.counters().generated(out.promptTokens(), out.generatedTokens());
+    stage.counters().generated(input.kind(), out.promptTokens(), out.generatedTokens(),
+        arrived == null ? -1 : System.nanoTime() - arrived);
     LOG.debug("Task {}: generated {} ({} tokens, {}, {} ms)", context.taskId(), key, out.generatedTokens(),
         out.finishReason(), out.latencyMs());
   }
@@ -292,7 +315,7 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
   private void deadLetter(DeadLetter letter, SourceRecord origin) {
     context.forward(new Record<>(letter.recordKey(), (Object) letter, origin.timestamp(), new RecordHeaders()),
         deadLetterNode);
-    stage.counters().deadLetter(letter.reason());
+    stage.counters().deadLetter(letter.reason(), letter.stage());
   }
 
   /**
@@ -315,6 +338,10 @@ final class GenerationProcessor implements Processor<byte[], byte[], String, Obj
         }
       }
       buffer.clear();
+    }
+    arrivedNanos.clear();
+    if (heldGauge != null) {
+      heldGauge.close();
     }
   }
 }

@@ -17,7 +17,7 @@ import java.util.Optional;
  *       string: {@code wrong_type};</li>
  *   <li>{@code kind}: required, {@code summary} or {@code reply}; anything else {@code invalid_value};</li>
  *   <li>{@code text}: as the input's text ({@code missing_text}, {@code wrong_type},
- *       {@code empty_text}, {@code invalid_utf8});</li>
+ *       {@code too_large} over {@code max.text.chars}, {@code empty_text}, {@code invalid_utf8});</li>
  *   <li>{@code routed_by}, {@code timestamp}: optional strings ({@code wrong_type} otherwise).</li>
  * </ul>
  * Other fields of the schema (sentiment, classes, metadata, ...) are not needed to generate and are
@@ -42,7 +42,7 @@ public final class GptRequestParser {
     this.reader = Objects.requireNonNull(reader, "reader");
   }
 
-  /** Limits of {@code max.input.bytes} and {@code max.input.nesting.depth}, as for input events. */
+  /** Limits of {@code max.input.bytes}, {@code max.input.nesting.depth} and {@code max.text.chars}, as for input events. */
   public static GptRequestParser from(NlpstreamConfig config) {
     return new GptRequestParser(TextEventParser.from(config));
   }
@@ -76,7 +76,7 @@ public final class GptRequestParser {
           + TextEventParser.abbreviate(kindNode.textValue()) + "'; expected summary or reply");
     }
     JsonNode text = TextEventParser.present(obj, "text");
-    Rejected badText = TextEventParser.checkText(text);
+    Rejected badText = reader.checkText(text);
     if (badText != null) {
       return new Result.Invalid(badText);
     }

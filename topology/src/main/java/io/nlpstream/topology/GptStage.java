@@ -1,6 +1,7 @@
 package io.nlpstream.topology;
 
 import io.nlpstream.config.NlpstreamConfig;
+import io.nlpstream.models.gpt.DecoderCallListener;
 import io.nlpstream.models.gpt.DecodingParams;
 import io.nlpstream.models.gpt.Generation;
 import io.nlpstream.models.gpt.GenerationKind;
@@ -24,33 +25,53 @@ import org.apache.kafka.common.config.ConfigException;
 /**
  * The process-wide part of the GPT stage: the {@link Generator} every GPT stream task submits to
  * (one decoding loop with continuous batching, so requests of all partitions share its batch), the
- * decoding parameters of each kind, and the stage's {@link GenerationCounters}.
+ * decoding parameters of each kind, and the stage's {@link GenerationCounters} (its meters,
+ * {@code stage=gpt}, in the process's registry).
  *
- * <p>Ownership: the stage does <em>not</em> own the generator; its creator closes it after closing
- * the Kafka Streams client and then the stage. Thread-safe.
+ * <p>Ownership: the stage owns its counters and closes them (their meters leave the registry); it
+ * does <em>not</em> own the generator, which its creator closes after closing the Kafka Streams
+ * client and then the stage. Thread-safe.
  */
 public final class GptStage implements AutoCloseable {
+
+  /** The stage's name: the {@code stage} tag of its meters, the prefix of its health components. */
+  public static final String NAME = PipelineCounters.GPT;
 
   private final Generator generator;
   private final Map<Task, DecodingParams> params;
   private final long seed;
-  private final GenerationCounters counters = new GenerationCounters();
+  private final GenerationCounters counters;
   private volatile boolean closed;
 
-  private GptStage(Generator generator, Map<Task, DecodingParams> params, long seed) {
+  private GptStage(Generator generator, Map<Task, DecodingParams> params, long seed, GenerationCounters counters) {
     this.generator = generator;
     this.params = params;
     this.seed = seed;
+    this.counters = counters;
+    counters.meters().trackQueued(() -> generator.stats().waiting());
+    counters.meters().modelInfo(Map.of("generator", generator.modelId()));
   }
 
   /**
-   * A stage over {@code generator} with the decoding parameters of the {@code gpt.*} keys.
+   * {@link #start(Generator, NlpstreamConfig, GenerationCounters)} with meters in a registry of their
+   * own (tests, tools that read {@link GenerationCounters#snapshot()} only).
+   */
+  public static GptStage start(Generator generator, NlpstreamConfig config) {
+    return start(generator, config, new GenerationCounters());
+  }
+
+  /**
+   * A stage over {@code generator} with the decoding parameters of the {@code gpt.*} keys, counting
+   * into {@code counters} (which it then owns; give the same instance to the generator as its
+   * {@link io.nlpstream.models.gpt.DecoderCallListener} for the batch and inference meters). Adds
+   * the queued-requests gauge and the model's info to them.
    *
    * @throws ConfigException naming the key when a max_new_tokens leaves no room for a prompt in the
    *                         generator's context, or a stop string is empty
    */
-  public static GptStage start(Generator generator, NlpstreamConfig config) {
+  public static GptStage start(Generator generator, NlpstreamConfig config, GenerationCounters counters) {
     Objects.requireNonNull(generator, "generator");
+    Objects.requireNonNull(counters, "counters");
     Map<Task, DecodingParams> params = new EnumMap<>(Task.class);
     for (Task kind : Task.values()) {
       String key = maxNewTokensKey(kind);
@@ -61,7 +82,7 @@ public final class GptStage implements AutoCloseable {
       }
       params.put(kind, decodingParams(config, maxNew));
     }
-    return new GptStage(generator, params, config.getLong(NlpstreamConfig.GPT_SEED));
+    return new GptStage(generator, params, config.getLong(NlpstreamConfig.GPT_SEED), counters);
   }
 
   static String maxNewTokensKey(Task kind) {
@@ -86,6 +107,15 @@ public final class GptStage implements AutoCloseable {
    * @throws ConfigException naming the key of a bad template
    */
   public static GeneratorOptions generatorOptions(NlpstreamConfig config, String bundleStyle) {
+    return generatorOptions(config, bundleStyle, DecoderCallListener.NONE);
+  }
+
+  /**
+   * {@link #generatorOptions(NlpstreamConfig, String)} with a listener told about every decoder call
+   * (the stage's {@link GenerationCounters}).
+   */
+  public static GeneratorOptions generatorOptions(NlpstreamConfig config, String bundleStyle,
+                                                  DecoderCallListener listener) {
     String style = config.getString(NlpstreamConfig.GPT_PROMPT_STYLE);
     if (style.isEmpty()) {
       style = bundleStyle == null ? "plain" : bundleStyle;
@@ -100,6 +130,7 @@ public final class GptStage implements AutoCloseable {
         .maxBatchSize(config.getInt(NlpstreamConfig.GPT_MAX_BATCH_SIZE))
         .maxBatchTokens(config.getInt(NlpstreamConfig.GPT_MAX_BATCH_TOKENS))
         .maxWaiting(config.getInt(NlpstreamConfig.GPT_MAX_QUEUED))
+        .listener(listener)
         .build();
   }
 
@@ -134,9 +165,7 @@ public final class GptStage implements AutoCloseable {
     }
     GenerationKind kind = GenerationKind.fromWireName(input.kind().code());
     try {
-      CompletableFuture<Generation> f = generator.submit(new GenerationRequest(input.inputId(), kind, input.text(), p));
-      counters.submitted();
-      return f;
+      return generator.submit(new GenerationRequest(input.inputId(), kind, input.text(), p));
     } catch (RejectedExecutionException e) {
       counters.refusedOffer();
       throw e;
@@ -173,10 +202,19 @@ public final class GptStage implements AutoCloseable {
     return counters;
   }
 
-  /** Refuses further submissions; the generator stays open (its creator closes it). Idempotent. */
+  /** True until {@link #close()}, while the generator's decoding loop runs. */
+  public boolean isRunning() {
+    return !closed && generator.isRunning();
+  }
+
+  /**
+   * Refuses further submissions and removes the stage's meters from the registry; the generator
+   * stays open (its creator closes it). Idempotent.
+   */
   @Override
   public void close() {
     closed = true;
+    counters.close();
   }
 
   @Override

@@ -38,7 +38,8 @@ import java.util.Optional;
  *       numbers of at most {@value #MAX_NUMBER_LENGTH} characters): {@code too_large} over a limit,
  *       {@code not_json} for a syntax error, an empty value, a duplicate field or trailing data;</li>
  *   <li>{@code not_object}, then the fields: {@code missing_text}, {@code wrong_type},
- *       {@code empty_text} (blank), {@code invalid_utf8} (an unpaired surrogate from a
+ *       {@code too_large} (text longer than {@code max.text.chars}, checked before any other work on
+ *       the text), {@code empty_text} (blank), {@code invalid_utf8} (an unpaired surrogate from a
  *       {@code \\uD800} escape), {@code invalid_value}.</li>
  * </ol>
  *
@@ -54,15 +55,31 @@ import java.util.Optional;
 public final class TextEventParser {
 
   static final int MAX_NUMBER_LENGTH = 100;
+  /** Range of accepted event timestamps: what RFC 3339 (four-digit years) can write. */
+  static final Instant MIN_TIMESTAMP = Instant.parse("0000-01-01T00:00:00Z");
+  static final Instant MAX_TIMESTAMP = Instant.parse("9999-12-31T23:59:59.999Z");
 
   private final int maxInputBytes;
+  private final int maxTextChars;
   private final ObjectMapper mapper;
 
+  /** A parser without a text length limit beyond {@code maxInputBytes}. */
   public TextEventParser(int maxInputBytes, int maxNestingDepth) {
-    if (maxInputBytes < 1) {
-      throw new IllegalArgumentException("maxInputBytes must be >= 1, was " + maxInputBytes);
+    this(maxInputBytes, maxNestingDepth, Integer.MAX_VALUE);
+  }
+
+  /**
+   * @param maxInputBytes   largest value in bytes ({@code max.input.bytes})
+   * @param maxNestingDepth deepest JSON nesting ({@code max.input.nesting.depth})
+   * @param maxTextChars    longest {@code text} in UTF-16 chars ({@code max.text.chars})
+   */
+  public TextEventParser(int maxInputBytes, int maxNestingDepth, int maxTextChars) {
+    if (maxInputBytes < 1 || maxTextChars < 1) {
+      throw new IllegalArgumentException("maxInputBytes and maxTextChars must be >= 1, were " + maxInputBytes
+          + " and " + maxTextChars);
     }
     this.maxInputBytes = maxInputBytes;
+    this.maxTextChars = maxTextChars;
     JsonFactory factory = JsonFactory.builder()
         .streamReadConstraints(StreamReadConstraints.builder()
             .maxNestingDepth(maxNestingDepth)
@@ -81,7 +98,7 @@ public final class TextEventParser {
 
   public static TextEventParser from(NlpstreamConfig config) {
     return new TextEventParser(config.getInt(NlpstreamConfig.MAX_INPUT_BYTES),
-        config.getInt(NlpstreamConfig.MAX_INPUT_NESTING_DEPTH));
+        config.getInt(NlpstreamConfig.MAX_INPUT_NESTING_DEPTH), config.getInt(NlpstreamConfig.MAX_TEXT_CHARS));
   }
 
   public ParseResult parse(SourceRecord record) {
@@ -141,7 +158,7 @@ public final class TextEventParser {
     return new JsonObject(null, new Rejected(reason, message));
   }
 
-  private static ParseResult validate(ObjectNode obj, SourceRecord record) {
+  private ParseResult validate(ObjectNode obj, SourceRecord record) {
     JsonNode text = present(obj, "text");
     Rejected badText = checkText(text);
     if (badText != null) {
@@ -201,15 +218,22 @@ public final class TextEventParser {
       } else {
         return wrongType("timestamp", "an integer (epoch ms) or an ISO-8601 string", ts);
       }
+      // Outputs carry it as an RFC 3339 date-time, which has four-digit years.
+      if (timestamp.isBefore(MIN_TIMESTAMP) || timestamp.isAfter(MAX_TIMESTAMP)) {
+        return new Rejected(DeadLetterReason.INVALID_VALUE, "field 'timestamp' is " + timestamp
+            + ", outside the years 0000-9999");
+      }
     }
     return new Accepted(new TextEvent(id, textValue, strings[0], strings[1], task, (ObjectNode) metadata, timestamp));
   }
 
   /**
    * Why {@code text} (the node of field {@code text}, null when absent) is not a valid text, or null
-   * when it is: {@code missing_text}, {@code wrong_type}, {@code empty_text}, {@code invalid_utf8}.
+   * when it is: {@code missing_text}, {@code wrong_type}, {@code too_large} (over
+   * {@code max.text.chars}, checked before any other work on the text), {@code empty_text},
+   * {@code invalid_utf8}. Shared with the GPT stage's request parser.
    */
-  static Rejected checkText(JsonNode text) {
+  Rejected checkText(JsonNode text) {
     if (text == null) {
       return new Rejected(DeadLetterReason.MISSING_TEXT, "field 'text' is missing or null");
     }
@@ -217,6 +241,10 @@ public final class TextEventParser {
       return wrongType("text", "a string", text);
     }
     String textValue = text.textValue();
+    if (textValue.length() > maxTextChars) {
+      return new Rejected(DeadLetterReason.TOO_LARGE, "field 'text' is " + textValue.length() + " chars, over "
+          + NlpstreamConfig.MAX_TEXT_CHARS + "=" + maxTextChars);
+    }
     if (textValue.isBlank()) {
       return new Rejected(DeadLetterReason.EMPTY_TEXT,
           textValue.isEmpty() ? "field 'text' is empty" : "field 'text' holds only whitespace");

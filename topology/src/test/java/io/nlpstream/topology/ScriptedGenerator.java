@@ -137,6 +137,11 @@ final class ScriptedGenerator implements Generator {
   }
 
   @Override
+  public synchronized boolean isRunning() {
+    return !closed;
+  }
+
+  @Override
   public void close() {
     List<Held> now;
     synchronized (this) {
