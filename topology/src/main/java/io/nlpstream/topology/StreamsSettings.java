@@ -17,7 +17,9 @@ import org.apache.kafka.streams.StreamsConfig;
  *   <li>byte-array default serdes (the topology names its serdes per node; inputs are read as bytes
  *       so that the parse step, not a deserializer, sees invalid UTF-8 and bad JSON);</li>
  *   <li>{@link DeadLetterHandler} as processing, deserialization and production exception handler,
- *       with {@code errors.dead.letter.queue.topic.name} = {@code topic.dlq};</li>
+ *       with {@code errors.dead.letter.queue.topic.name} = {@code topic.dlq}; the processing handler
+ *       also for global processing (Kafka 5.0's default), told to the main consumer too so that its
+ *       assignor does not warn about it;</li>
  *   <li>{@code poll.ms} = {@code bert.forward.interval.ms}: an idle stream thread blocks in poll at
  *       most that long, so wall-clock punctuations that forward finished results are not delayed by
  *       the default 100 ms;</li>
@@ -85,8 +87,13 @@ public final class StreamsSettings {
     p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
     p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
-    // No global stores here; enabling it silences the start-up warning and matches Kafka 5.0's default.
+    // No global stores here; enabling it matches Kafka 5.0's default.
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    // Kafka Streams' partition assignor builds a StreamsConfig of its own from the main consumer's
+    // configuration, which does not carry the key above, and that config warns "Processing exception
+    // handler is not enabled for the GlobalThread" on every start (Kafka 4.4). The key is not a
+    // topology setting, so a TopologyConfig does not help; handing it to the main consumer does.
+    p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.getString(NlpstreamConfig.TOPIC_DLQ));
