@@ -375,7 +375,8 @@ public final class EnrichmentApp implements StreamsService {
     }
   }
 
-  private static RuntimeException closeStep(String what, ThrowingRunnable step, RuntimeException failure) {
+  /** Runs one close step; returns the first failure, later ones suppressed into it. Shared with {@link GenerationApp}. */
+  static RuntimeException closeStep(String what, ThrowingRunnable step, RuntimeException failure) {
     try {
       step.run();
       return failure;
@@ -390,11 +391,11 @@ public final class EnrichmentApp implements StreamsService {
   }
 
   @FunctionalInterface
-  private interface ThrowingRunnable {
+  interface ThrowingRunnable {
     void run() throws Exception;
   }
 
-  private static ThreadFactory daemon(String name) {
+  static ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);

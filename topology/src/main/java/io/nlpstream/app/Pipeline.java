@@ -61,8 +61,9 @@ public final class Pipeline implements StreamsService {
 
   /**
    * Starts the selected stages (the BERT stage first: it creates the shared topics), registering
-   * their meters and health components in {@code observability}, which the caller owns and closes
-   * after the pipeline.
+   * their meters ({@code stage=bert}, {@code stage=gpt}) and health components ({@code bert.*},
+   * {@code gpt.*}) in {@code observability}, which the caller owns and closes after the pipeline: its
+   * {@code /ready} is then ready when every stage started here runs and has its models loaded.
    *
    * @throws org.apache.kafka.common.config.ConfigException as the stages' {@code start}
    * @throws io.nlpstream.models.runtime.ModelLoadException as the stages' {@code start}
@@ -70,7 +71,7 @@ public final class Pipeline implements StreamsService {
   public static Pipeline start(NlpstreamConfig config, Stages stages, Observability observability) {
     EnrichmentApp enrichment = stages.bert() ? EnrichmentApp.start(config, observability) : null;
     try {
-      GenerationApp generation = stages.gpt() ? GenerationApp.start(config) : null;
+      GenerationApp generation = stages.gpt() ? GenerationApp.start(config, observability) : null;
       return new Pipeline(enrichment, generation);
     } catch (RuntimeException e) {
       if (enrichment != null) {

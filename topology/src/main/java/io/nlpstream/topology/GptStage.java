@@ -49,6 +49,7 @@ public final class GptStage implements AutoCloseable {
     this.seed = seed;
     this.counters = counters;
     counters.meters().trackQueued(() -> generator.stats().waiting());
+    counters.meters().trackRunning(() -> generator.stats().running());
     counters.meters().modelInfo(Map.of("generator", generator.modelId()));
   }
 
@@ -64,7 +65,7 @@ public final class GptStage implements AutoCloseable {
    * A stage over {@code generator} with the decoding parameters of the {@code gpt.*} keys, counting
    * into {@code counters} (which it then owns; give the same instance to the generator as its
    * {@link io.nlpstream.models.gpt.DecoderCallListener} for the batch and inference meters). Adds
-   * the queued-requests gauge and the model's info to them.
+   * the queued-requests and running-sequences gauges and the model's info to them.
    *
    * @throws ConfigException naming the key when a max_new_tokens leaves no room for a prompt in the
    *                         generator's context, or a stop string is empty

@@ -23,8 +23,8 @@ import java.util.function.IntSupplier;
 /**
  * The meters of one pipeline stage ({@code bert}, {@code gpt}) in a Micrometer registry: records in,
  * out and dead-lettered by reason and step, batch sizes and tokens, inference and in-stage latency,
- * buffered and queued records; for the GPT stage also generated and prompt tokens, duplicates
- * skipped and offers its generator refused. The registry is the one source of truth: the
+ * buffered and queued records; for the GPT stage also the running sequences, generated and prompt
+ * tokens, duplicates skipped and offers its generator refused. The registry is the one source of truth: the
  * {@link #snapshot()} the command line prints (and the GPT stage's {@link GenerationCounters}) read
  * these meters, and {@code /metrics} serves them.
  * Every meter carries the tag {@code stage}; {@link #METERS} lists them all (the README's metrics
@@ -53,6 +53,7 @@ public final class PipelineCounters implements DeadLetterCounter, AutoCloseable 
   public static final String STAGE_LATENCY = "nlpstream.stage.latency";
   public static final String BUFFERED = "nlpstream.buffered.records";
   public static final String QUEUED = "nlpstream.batcher.queued.records";
+  public static final String RUNNING = "nlpstream.generator.running.sequences";
   public static final String GENERATED_TOKENS = "nlpstream.generated.tokens";
   public static final String PROMPT_TOKENS = "nlpstream.prompt.tokens";
   public static final String DUPLICATES = "nlpstream.records.duplicate";
@@ -105,13 +106,18 @@ public final class PipelineCounters implements DeadLetterCounter, AutoCloseable 
               + " (histogram)."),
       new MeterDoc(STAGE_LATENCY, Meter.Type.TIMER, "seconds", List.of(STAGE_TAG),
           "Time from a record entering the stage's batching processor to its result being forwarded:"
-              + " queueing, batching, inference and in-order release; GPT stage: the whole generation (histogram)."),
+              + " queueing, batching, inference and in-order release; GPT stage: from the request entering the"
+              + " stage's buffer to its output being forwarded, i.e. the wait for admission and the whole generation"
+              + " (histogram)."),
       new MeterDoc(BUFFERED, Meter.Type.GAUGE, "records", List.of(STAGE_TAG),
           "Records held in the stage's buffer stores (submitted or waiting, not yet forwarded), over all its"
               + " tasks."),
       new MeterDoc(QUEUED, Meter.Type.GAUGE, "records", List.of(STAGE_TAG),
           "Records waiting in the batcher for a batch (not yet being inferred); GPT stage: requests waiting for a"
               + " place in the running batch."),
+      new MeterDoc(RUNNING, Meter.Type.GAUGE, "sequences", List.of(STAGE_TAG),
+          "Sequences in the generator's running batch (GPT stage): decoded together at every step, between"
+              + " admission and their last token."),
       new MeterDoc(GENERATED_TOKENS, Meter.Type.COUNTER, "tokens", List.of(STAGE_TAG),
           "Tokens generated (GPT stage); rate() of it is the generation throughput in tokens/s."),
       new MeterDoc(PROMPT_TOKENS, Meter.Type.COUNTER, "tokens", List.of(STAGE_TAG),
@@ -147,6 +153,7 @@ public final class PipelineCounters implements DeadLetterCounter, AutoCloseable 
   private final Timer stageLatency;
   private final Set<IntSupplier> buffered = ConcurrentHashMap.newKeySet();
   private final Set<IntSupplier> queued = ConcurrentHashMap.newKeySet();
+  private final Set<IntSupplier> running = ConcurrentHashMap.newKeySet();
   private final Set<Meter> registered = ConcurrentHashMap.newKeySet();
   /** Counters of the GPT stage's hooks, by meter name: registered up front for {@code gpt}, on first use otherwise. */
   private final Map<String, Counter> stageCounters = new ConcurrentHashMap<>();
@@ -190,6 +197,10 @@ public final class PipelineCounters implements DeadLetterCounter, AutoCloseable 
         .tags(stageTags).register(registry));
     keep(Gauge.builder(QUEUED, queued, PipelineCounters::sum).description(doc(QUEUED)).baseUnit("records")
         .tags(stageTags).register(registry));
+    if (GPT.equals(stage)) {
+      keep(Gauge.builder(RUNNING, running, PipelineCounters::sum).description(doc(RUNNING)).baseUnit("sequences")
+          .tags(stageTags).register(registry));
+    }
   }
 
   /** The stage these meters are tagged with. */
@@ -284,6 +295,15 @@ public final class PipelineCounters implements DeadLetterCounter, AutoCloseable 
     return () -> queued.remove(records);
   }
 
+  /**
+   * Adds a source to the {@value #RUNNING} gauge (the generator's running sequences), served for the
+   * GPT stage only. Thread-safe supplier.
+   */
+  public Registration trackRunning(IntSupplier sequences) {
+    running.add(sequences);
+    return () -> running.remove(sequences);
+  }
+
   /** Publishes {@value #MODEL_INFO} = 1 for each role and its model ({@code role -> id@version}). */
   public void modelInfo(Map<String, String> models) {
     models.forEach((role, model) -> keep(Gauge.builder(MODEL_INFO, () -> 1).description(doc(MODEL_INFO))
@@ -299,6 +319,7 @@ public final class PipelineCounters implements DeadLetterCounter, AutoCloseable 
     registered.clear();
     buffered.clear();
     queued.clear();
+    running.clear();
   }
 
   /** A consistent-enough copy for printing (each meter is read atomically, not all together). */

@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.nlpstream.broker.EmbeddedKafkaBroker;
+import io.nlpstream.ops.OpsHttpServer;
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,8 +50,10 @@ class GenerationCrashRecoveryIT {
   private static final String APP_ID = "gpt-crash-it";
   private static final String REQUESTS_TOPIC = "gcrash.gpt";
   private static final String SUMMARIES = "gcrash.summaries";
+  /** The counters the GPT stage logs when it closes: its own, then its generator's. */
   private static final Pattern COUNTERS = Pattern.compile(
-      "GPT stage counters: requests=(\\d+) submitted=(\\d+) generated=(\\d+) duplicates=(\\d+)");
+      "GPT stage counters: requests=(\\d+) generated=(\\d+) duplicates=(\\d+) .*GeneratorStats\\[submitted=(\\d+),");
+  private static final Pattern ENDPOINT = Pattern.compile("operations endpoint on http://([^:]+):(\\d+)");
 
   private static EmbeddedKafkaBroker broker;
 
@@ -115,6 +122,29 @@ class GenerationCrashRecoveryIT {
       assertThat(end.values()).as("still exactly one each after the redelivery").allMatch(n -> n == 1);
       assertThat(end).hasSize(REQUESTS);
 
+      // run --stage gpt serves its own operations endpoint: ready on the GPT stage alone, its meters.
+      Matcher endpoint = ENDPOINT.matcher(Files.readString(secondLog));
+      assertThat(endpoint.find()).as("endpoint in the log:\n%s", tail(secondLog)).isTrue();
+      URI base = URI.create("http://" + endpoint.group(1) + ":" + endpoint.group(2));
+      HttpResponse<String> ready = get(base.resolve(OpsHttpServer.READY_PATH));
+      assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      JsonNode components = AbstractEnrichmentPipelineIT.parse(ready.body().getBytes(StandardCharsets.UTF_8))
+          .path("components");
+      assertThat(components.fieldNames()).toIterable()
+          .containsExactlyInAnyOrder(GenerationApp.MODELS_HEALTH, GenerationApp.STREAMS_HEALTH);
+      assertThat(components.at("/gpt.streams/state").asText()).isEqualTo("RUNNING");
+      assertThat(components.at("/gpt.streams/application_id").asText()).isEqualTo(APP_ID);
+      String metrics = get(base.resolve(OpsHttpServer.METRICS_PATH)).body();
+      assertThat(metrics)
+          .containsPattern("nlpstream_records_out_total\\{application=\"nlpstream\",output=\"summary\",stage=\"gpt\"} "
+              + (REQUESTS - answeredBeforeKill) + "\\.0")
+          .containsPattern("nlpstream_records_duplicate_total\\{application=\"nlpstream\",stage=\"gpt\"} "
+              + REQUESTS + "\\.0")
+          .containsPattern("nlpstream_generated_tokens_total\\{application=\"nlpstream\",stage=\"gpt\"} [1-9]")
+          .containsPattern("nlpstream_inference_latency_seconds_count\\{application=\"nlpstream\",stage=\"gpt\"} [1-9]")
+          .containsPattern("kafka_consumer_fetch_manager_records_lag_max\\{[^}]*stage=\"gpt\"")
+          .doesNotContain("stage=\"bert\"");
+
       second.destroy();   // SIGTERM: clean shutdown, which logs the stage's counters
       assertThat(second.waitFor(90, TimeUnit.SECONDS)).isTrue();
       assertThat(second.exitValue()).as("exit after SIGTERM; log:\n%s", tail(secondLog)).isZero();
@@ -123,9 +153,9 @@ class GenerationCrashRecoveryIT {
     }
     Matcher m = COUNTERS.matcher(Files.readString(secondLog));
     assertThat(m.find()).as("counters in the log:\n%s", tail(secondLog)).isTrue();
-    int submitted = Integer.parseInt(m.group(2));
-    int generated = Integer.parseInt(m.group(3));
-    int duplicates = Integer.parseInt(m.group(4));
+    int generated = Integer.parseInt(m.group(2));
+    int duplicates = Integer.parseInt(m.group(3));
+    int submitted = Integer.parseInt(m.group(4));
     assertThat(submitted).as("generations after the restart = requests not answered before the kill")
         .isEqualTo(REQUESTS - answeredBeforeKill);
     assertThat(generated).isEqualTo(REQUESTS - answeredBeforeKill);
@@ -148,6 +178,7 @@ class GenerationCrashRecoveryIT {
     p.put("topic.partitions", "1");
     p.put("inference.intra.op.threads", "1");
     p.put("kafka.session.timeout.ms", "6000");
+    p.put("metrics.port", "0");   // a free port (logged): never collides with another process
     p.put("kafka.heartbeat.interval.ms", "1000");
     p.putAll(overrides);
     StringBuilder sb = new StringBuilder();
@@ -180,6 +211,11 @@ class GenerationCrashRecoveryIT {
       Thread.sleep(200);
     }
     throw new AssertionError("no '" + line + "' within " + timeout + ":\n" + tail(log));
+  }
+
+  private static HttpResponse<String> get(URI uri) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static void produce(int from, int to) throws Exception {

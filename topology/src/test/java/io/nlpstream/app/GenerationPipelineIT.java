@@ -6,8 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Schema;
 import io.nlpstream.broker.EmbeddedKafkaBroker;
 import io.nlpstream.config.NlpstreamConfig;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nlpstream.models.gpt.GeneratorStats;
+import io.nlpstream.ops.HealthChecks;
 import io.nlpstream.ops.Observability;
 import io.nlpstream.topology.GenerationCounters;
+import io.nlpstream.topology.PipelineCounters;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -24,6 +30,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,6 +134,53 @@ class GenerationPipelineIT {
       // The model ran once per distinct request: the duplicate never reached the generator.
       assertThat(pipeline.generation().stage().generator().stats().submitted()).isEqualTo(4);
       assertThat(counters.snapshot().generated()).isEqualTo(4);
+
+      // The GPT stage is in the process's registry and health checks as the BERT stage is.
+      List<JsonNode> generations = new ArrayList<>(out.get(p + "summaries"));
+      generations.addAll(out.get(p + "replies"));
+      assertGptMeters(ops, pipeline, generations);
+      HealthChecks.Report ready = ops.health().readiness();
+      assertThat(ready.components()).containsOnlyKeys(EnrichmentApp.MODELS_HEALTH, EnrichmentApp.STREAMS_HEALTH,
+          GenerationApp.MODELS_HEALTH, GenerationApp.STREAMS_HEALTH);
+      assertThat(ready.healthy()).as("ready: %s", ready).isTrue();
+      assertThat(ready.components().get(GenerationApp.STREAMS_HEALTH).details())
+          .containsEntry("state", "RUNNING").containsEntry("application_id", p + "generate");
+      assertThat(ready.components().get(GenerationApp.MODELS_HEALTH).details()).containsEntry("generator", "running");
+    }
+  }
+
+  /** Every GPT-stage meter agrees with what was written to the topics and with the generator's own counts. */
+  private static void assertGptMeters(Observability ops, Pipeline pipeline, List<JsonNode> generations) {
+    MeterRegistry r = ops.registry();
+    String gpt = PipelineCounters.GPT;
+    assertThat(r.get(PipelineCounters.RECORDS_IN).tag("stage", gpt).counter().count())
+        .as("4 routed requests, the bad one, the duplicate").isEqualTo(6);
+    assertThat(r.get(PipelineCounters.RECORDS_OUT).tags("stage", gpt, "output", "summary").counter().count()).isEqualTo(2);
+    assertThat(r.get(PipelineCounters.RECORDS_OUT).tags("stage", gpt, "output", "reply").counter().count()).isEqualTo(2);
+    assertThat(r.get(PipelineCounters.DEAD_LETTERS).tags("stage", gpt, "reason", "invalid_value", "step", "gpt")
+        .counter().count()).isEqualTo(1);
+    assertThat(r.get(PipelineCounters.DUPLICATES).tag("stage", gpt).counter().count()).isEqualTo(1);
+    assertThat(r.get(PipelineCounters.GENERATED_TOKENS).tag("stage", gpt).counter().count())
+        .isEqualTo(generations.stream().mapToInt(g -> g.path("generated_tokens").asInt()).sum());
+    assertThat(r.get(PipelineCounters.PROMPT_TOKENS).tag("stage", gpt).counter().count())
+        .isEqualTo(generations.stream().mapToInt(g -> g.path("prompt_tokens").asInt()).sum());
+    GeneratorStats stats = pipeline.generation().stage().generator().stats();
+    DistributionSummary batches = r.get(PipelineCounters.BATCH_SIZE).tag("stage", gpt).summary();
+    assertThat(batches.count()).as("one per decoder call").isEqualTo(stats.prefills() + stats.decodeSteps());
+    assertThat((long) batches.totalAmount()).isEqualTo(stats.prefillRows() + stats.decodedRows());
+    assertThat(r.get(PipelineCounters.INFERENCE_LATENCY).tag("stage", gpt).timer().totalTime(TimeUnit.NANOSECONDS))
+        .isCloseTo((double) stats.prefillNanos() + stats.decodeNanos(), Percentage.withPercentage(0.01));
+    assertThat(r.get(PipelineCounters.STAGE_LATENCY).tag("stage", gpt).timer().count()).isEqualTo(4);
+    assertThat(r.get(PipelineCounters.BUFFERED).tag("stage", gpt).gauge().value()).isZero();
+    assertThat(r.get(PipelineCounters.QUEUED).tag("stage", gpt).gauge().value()).isZero();
+    assertThat(r.get(PipelineCounters.RUNNING).tag("stage", gpt).gauge().value()).isZero();
+    assertThat(r.get(PipelineCounters.MODEL_INFO).tags("stage", gpt, "role", "generator",
+        "model", pipeline.generation().stage().modelId()).gauge().value()).isEqualTo(1);
+    // Kafka Streams' own metrics of both clients, side by side in one registry, told apart by stage.
+    String scrape = ops.registry().scrape();
+    for (String stage : List.of(PipelineCounters.BERT, gpt)) {
+      assertThat(scrape).containsPattern("kafka_consumer_fetch_manager_records_lag_max\\{[^}]*stage=\"" + stage + "\"")
+          .containsPattern("kafka_stream_thread_[a-z_]+\\{[^}]*stage=\"" + stage + "\"");
     }
   }
 
