@@ -145,7 +145,7 @@ class CrashRecoveryIT {
         + Path.of("target", "lib").toAbsolutePath() + File.separator + "*";
     return new ProcessBuilder(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classPath, "io.nlpstream.cli.NlpstreamCommand", "run", "--config", config.toString())
+        "-cp", classPath, "io.nlpstream.cli.NlpstreamCommand", "run", "--stage", "bert", "--config", config.toString())
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();
