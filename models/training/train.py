@@ -28,7 +28,7 @@ SENTIMENT = {"hidden": 256, "dropout": 0.2, "epochs": 12, "lr": 1e-3, "weight_de
              # weight of the SST-2 part of the loss relative to tweet_eval (see MODEL_CARD.md)
              "sst2_weight": 1.0}
 CLASSES = {"hidden": 0, "dropout": 0.1, "epochs": 40, "lr": 3e-3, "weight_decay": 0.1, "batch": 64, "folds": 5}
-ENTITIES = {"dim": 256, "blocks": ["conv3", "conv3"], "heads": 4, "ff": 512, "dropout": 0.1,
+ENTITIES = {"dim": 256, "blocks": ["conv3", "lstm128"], "heads": 4, "ff": 512, "dropout": 0.1,
             "epochs": 12, "lr": 1e-3, "weight_decay": 0.01, "batch_tokens": 4096}
 
 

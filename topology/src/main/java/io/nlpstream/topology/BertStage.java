@@ -1,5 +1,7 @@
 package io.nlpstream.topology;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nlpstream.config.NlpstreamConfig;
 import io.nlpstream.models.batch.BatchPolicy;
 import io.nlpstream.models.batch.BatchingQueue;
@@ -16,8 +18,8 @@ import org.apache.kafka.common.errors.InterruptException;
 /**
  * The process-wide part of the BERT stage: one {@link BatchingQueue} in front of the analyzer,
  * shared by every stream task on every stream thread, so that texts of all partitions are batched
- * together and inference never runs concurrently with itself. Also holds the process's
- * {@link PipelineCounters}.
+ * together and inference never runs concurrently with itself. Also owns the stage's
+ * {@link PipelineCounters} (its meters in the process's registry).
  *
  * <p>Ownership: the stage owns its queue (and the queue's worker thread); it does <em>not</em> own
  * the analyzer, which its creator closes after closing the stage. Close the Kafka Streams instance
@@ -27,27 +29,43 @@ import org.apache.kafka.common.errors.InterruptException;
  */
 public final class BertStage implements AutoCloseable {
 
+  /** The stage's name: the {@code stage} tag of its meters, the prefix of its health components. */
+  public static final String NAME = "bert";
+
   private final TextAnalyzer analyzer;
   private final String modelId;
   private final Map<String, String> models;
-  private final PipelineCounters counters = new PipelineCounters();
+  private final PipelineCounters counters;
   private final BatchingQueue<String, Analysis> queue;
 
-  private BertStage(TextAnalyzer analyzer, String modelId, BatchPolicy policy) {
+  private BertStage(TextAnalyzer analyzer, String modelId, BatchPolicy policy, MeterRegistry registry) {
     this.analyzer = analyzer;
     this.modelId = modelId;
     this.models = Map.copyOf(analyzer.models());
-    this.queue = new BatchingQueue<>("bert", policy, analyzer::tokenCount, analyzer::analyze, counters::batch);
+    this.counters = new PipelineCounters(registry, NAME);
+    this.queue = new BatchingQueue<>(NAME, policy, analyzer::tokenCount, analyzer::analyze, counters::batch);
+    counters.trackQueued(queue::waitingItems);
+    counters.modelInfo(models);
   }
 
   /**
-   * Starts the batcher thread in front of {@code analyzer}, with the policy of the {@code batch.*} keys.
+   * {@link #start(TextAnalyzer, NlpstreamConfig, MeterRegistry)} with a registry of its own (tests,
+   * tools that read {@link PipelineCounters#snapshot()} only).
+   */
+  public static BertStage start(TextAnalyzer analyzer, NlpstreamConfig config) {
+    return start(analyzer, config, new SimpleMeterRegistry());
+  }
+
+  /**
+   * Starts the batcher thread in front of {@code analyzer}, with the policy of the {@code batch.*}
+   * keys, and registers the stage's meters ({@code stage=bert}) in {@code registry}.
    *
    * @throws ConfigException when the batch keys are inconsistent (names the keys)
    */
-  public static BertStage start(TextAnalyzer analyzer, NlpstreamConfig config) {
+  public static BertStage start(TextAnalyzer analyzer, NlpstreamConfig config, MeterRegistry registry) {
     Objects.requireNonNull(analyzer, "analyzer");
-    return new BertStage(analyzer, config.getString(NlpstreamConfig.MODEL_BERT), batchPolicy(config));
+    Objects.requireNonNull(registry, "registry");
+    return new BertStage(analyzer, config.getString(NlpstreamConfig.MODEL_BERT), batchPolicy(config), registry);
   }
 
   static BatchPolicy batchPolicy(NlpstreamConfig config) {
@@ -58,7 +76,8 @@ public final class BertStage implements AutoCloseable {
           "must be >= " + NlpstreamConfig.BATCH_MAX_TOKENS + " (" + maxTokens + ")");
     }
     return new BatchPolicy(maxTokens, config.getInt(NlpstreamConfig.BATCH_MAX_SIZE),
-        Duration.ofMillis(config.getLong(NlpstreamConfig.BATCH_MAX_WAIT_MS)), maxQueued);
+        Duration.ofMillis(config.getLong(NlpstreamConfig.BATCH_MAX_WAIT_MS)), maxQueued,
+        config.getDouble(NlpstreamConfig.BATCH_MAX_PADDING_RATIO));
   }
 
   /**
@@ -99,10 +118,22 @@ public final class BertStage implements AutoCloseable {
     return queue.waitingItems();
   }
 
-  /** Stops the batcher: texts still waiting are cancelled; the analyzer stays open. Idempotent. */
+  /** True until {@link #close()}, unless the batcher thread died (then no submitted text would complete). */
+  public boolean isRunning() {
+    return queue.isRunning();
+  }
+
+  /**
+   * Stops the batcher (texts still waiting are cancelled) and removes the stage's meters from the
+   * registry; the analyzer stays open. Idempotent.
+   */
   @Override
   public void close() {
-    queue.close();
+    try {
+      queue.close();
+    } finally {
+      counters.close();
+    }
   }
 
   @Override

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>Policy</caption>
  *   <tr><th>exception</th><th>response</th></tr>
- *   <tr><td>{@link BertStageClosedException}, {@link InterruptException}, {@link StreamsException}
+ *   <tr><td>{@link StageClosedException} (BERT or GPT stage closed), {@link InterruptException}, {@link StreamsException}
  *       (state store, task migration: infrastructure)</td>
  *       <td>fail the task, no dead letter: the record is not at fault and is reprocessed after restart</td></tr>
  *   <tr><td>any exception of a punctuation (no record to blame)</td><td>fail: resuming would repeat it every few ms</td></tr>
@@ -39,10 +39,12 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>output refused as too large</td><td>dead letter {@code too_large}, stage {@code produce}; continue</td></tr>
  *   <tr><td>retriable send error</td><td>retry; any other send error: fail</td></tr>
  * </table>
- * Every decision is logged with its stack trace; every dead letter is counted.
+ * Every decision is logged with its stack trace and the record's coordinates in the logging context
+ * ({@link RecordLogContext}), never with the record's content; every dead letter is counted.
  *
  * <p>Configured by Kafka Streams from the streams properties: {@code errors.dead.letter.queue.topic.name}
- * (required) and, optionally, {@value StreamsSettings#COUNTERS} (a {@link PipelineCounters}).
+ * (required) and, optionally, {@value StreamsSettings#COUNTERS} (a {@link DeadLetterCounter}: the
+ * stage's counters).
  * Kafka Streams creates one instance per stream thread; instances are immutable after {@link #configure}.
  */
 public final class DeadLetterHandler
@@ -51,7 +53,7 @@ public final class DeadLetterHandler
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
 
   private String topic;
-  private PipelineCounters counters;
+  private DeadLetterCounter counters;
 
   @Override
   public void configure(Map<String, ?> configs) {
@@ -61,27 +63,31 @@ public final class DeadLetterHandler
           DeadLetterHandler.class.getSimpleName() + " needs the dead-letter topic");
     }
     this.topic = s;
-    this.counters = configs.get(StreamsSettings.COUNTERS) instanceof PipelineCounters c ? c : null;
+    this.counters = configs.get(StreamsSettings.COUNTERS) instanceof DeadLetterCounter c ? c : null;
   }
 
   @Override
   public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
                                                         Exception exception) {
+    Stage step = EnrichmentTopology.stageOf(context.processorNodeId());
+    SourceRecord origin = record != null && record.value() instanceof HasOrigin h ? h.origin() : fromContext(context);
+    String id = record != null && record.key() instanceof String s ? s : null;
     if (isInfrastructure(exception) || record == null) {
-      LOG.error("Failing task {}: {} in processor {} ({}) is not the fault of a record", context.taskId(),
-          exception.getClass().getSimpleName(), context.processorNodeId(),
-          record == null ? "punctuation" : "record " + coordinates(context), exception);
+      try (RecordLogContext log = RecordLogContext.of(stageName(), step, origin, id)) {
+        LOG.error("Failing task {}: {} in processor {} ({}) is not the fault of a record", context.taskId(),
+            exception.getClass().getSimpleName(), context.processorNodeId(),
+            record == null ? "punctuation" : "record " + coordinates(context), exception);
+      }
       return ProcessingExceptionHandler.Response.fail();
     }
-    SourceRecord origin = record.value() instanceof HasOrigin h ? h.origin() : fromContext(context);
-    String id = record.key() instanceof String s ? s : null;
     boolean inference = exception instanceof InferenceException;
     DeadLetterReason reason = inference ? DeadLetterReason.INFERENCE_ERROR : DeadLetterReason.PROCESSING_ERROR;
     String model = inference ? ((InferenceException) exception).modelId() : null;
-    LOG.error("Dead-lettering {} (id {}) as {}: exception in processor {}", origin, id, reason.code(),
-        context.processorNodeId(), exception);
-    DeadLetter letter = DeadLetter.of(reason, describe(exception),
-        EnrichmentTopology.stageOf(context.processorNodeId()), model, id, origin, exception,
+    try (RecordLogContext log = RecordLogContext.of(stageName(), step, origin, id)) {
+      LOG.error("Dead-lettering {} (id {}) as {}: exception in processor {}", origin, id, reason.code(),
+          context.processorNodeId(), exception);
+    }
+    DeadLetter letter = DeadLetter.of(reason, describe(exception), step, model, id, origin, exception,
         System.currentTimeMillis());
     return ProcessingExceptionHandler.Response.resume(List.of(toRecord(letter, origin)));
   }
@@ -92,7 +98,9 @@ public final class DeadLetterHandler
                                                              Exception exception) {
     SourceRecord origin = new SourceRecord(record.topic(), record.partition(), record.offset(), record.timestamp(),
         record.key(), record.value());
-    LOG.error("Dead-lettering {}: cannot deserialize it", origin, exception);
+    try (RecordLogContext log = RecordLogContext.of(stageName(), Stage.DESERIALIZE, origin, null)) {
+      LOG.error("Dead-lettering {}: cannot deserialize it", origin, exception);
+    }
     DeadLetter letter = DeadLetter.of(DeadLetterReason.PROCESSING_ERROR, describe(exception), Stage.DESERIALIZE,
         null, null, origin, exception, System.currentTimeMillis());
     return DeserializationExceptionHandler.Response.resume(List.of(toRecord(letter, origin)));
@@ -108,7 +116,9 @@ public final class DeadLetterHandler
     if (exception instanceof RecordTooLargeException && !topic.equals(record.topic())) {
       return deadLetterOutput(context, record, DeadLetterReason.TOO_LARGE, exception);
     }
-    LOG.error("Failing task {}: cannot send a record to {}", context.taskId(), record.topic(), exception);
+    try (RecordLogContext log = RecordLogContext.of(stageName(), Stage.PRODUCE, fromContext(context), null)) {
+      LOG.error("Failing task {}: cannot send a record to {}", context.taskId(), record.topic(), exception);
+    }
     return ProductionExceptionHandler.Response.fail();
   }
 
@@ -118,7 +128,9 @@ public final class DeadLetterHandler
                                                                      ProducerRecord record, Exception exception,
                                                                      SerializationExceptionOrigin origin) {
     if (topic.equals(record.topic())) {
-      LOG.error("Failing task {}: cannot serialize a dead letter", context.taskId(), exception);
+      try (RecordLogContext log = RecordLogContext.of(stageName(), Stage.PRODUCE, fromContext(context), null)) {
+        LOG.error("Failing task {}: cannot serialize a dead letter", context.taskId(), exception);
+      }
       return ProductionExceptionHandler.Response.fail();
     }
     return deadLetterOutput(context, record, DeadLetterReason.PROCESSING_ERROR, exception);
@@ -130,7 +142,9 @@ public final class DeadLetterHandler
     SourceRecord origin = fromContext(context);
     String id = record.key() instanceof String s ? s
         : record.key() instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : null;
-    LOG.error("Dead-lettering the output record {} to {} as {}", id, record.topic(), reason.code(), exception);
+    try (RecordLogContext log = RecordLogContext.of(stageName(), Stage.PRODUCE, origin, id)) {
+      LOG.error("Dead-lettering the output record {} to {} as {}", id, record.topic(), reason.code(), exception);
+    }
     DeadLetter letter = DeadLetter.of(reason, "output record to " + record.topic() + ": " + describe(exception),
         Stage.PRODUCE, null, id, origin, exception, System.currentTimeMillis());
     return ProductionExceptionHandler.Response.resume(List.of(toRecord(letter, origin)));
@@ -138,10 +152,15 @@ public final class DeadLetterHandler
 
   private ProducerRecord<byte[], byte[]> toRecord(DeadLetter letter, SourceRecord origin) {
     if (counters != null) {
-      counters.deadLetter(letter.reason());
+      counters.deadLetter(letter.reason(), letter.stage());
     }
     return new ProducerRecord<>(topic, null, origin == null || origin.timestamp() < 0 ? null : origin.timestamp(),
         letter.recordKey().getBytes(StandardCharsets.UTF_8), RecordJson.write(letter));
+  }
+
+  /** The pipeline stage whose counters this handler reports to, or null when it has none. */
+  private String stageName() {
+    return counters == null ? null : counters.stage();
   }
 
   /** The input record of Kafka Streams' record context, or null (punctuation: no input record). */
@@ -159,7 +178,7 @@ public final class DeadLetterHandler
 
   private static boolean isInfrastructure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof BertStageClosedException || t instanceof InterruptException
+      if (t instanceof StageClosedException || t instanceof InterruptException
           || t instanceof InterruptedException || t instanceof StreamsException) {
         return true;
       }

@@ -22,7 +22,7 @@ public enum DeadLetterReason {
   INVALID_VALUE,
   /** The bytes are not valid UTF-8, or {@code text} holds an unpaired surrogate (it has no UTF-8 form). */
   INVALID_UTF8,
-  /** Over {@code max.input.bytes} (checked before any parsing) or over the parser's nesting/number limits; or an output record the broker refused as too large. */
+  /** Over {@code max.input.bytes} (checked before any parsing), over the parser's nesting/number limits, or a text over {@code max.text.chars}; or an output record the broker refused as too large. */
   TOO_LARGE,
   /** The model failed on this record (after the batcher isolated it from the rest of its batch). */
   INFERENCE_ERROR,

@@ -46,7 +46,7 @@ final class ParseProcessor implements Processor<byte[], byte[], String, Object> 
     } else if (result instanceof Rejected rejected) {
       DeadLetter letter = DeadLetter.of(rejected.reason(), rejected.message(), Stage.PARSE, null, null, origin,
           null, context.currentSystemTimeMs());
-      counters.deadLetter(rejected.reason());
+      counters.deadLetter(rejected.reason(), Stage.PARSE);
       context.forward(record.withKey(letter.recordKey()).withValue((Object) letter), deadLetterNode);
     }
   }

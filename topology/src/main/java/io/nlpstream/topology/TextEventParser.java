@@ -38,7 +38,8 @@ import java.util.Optional;
  *       numbers of at most {@value #MAX_NUMBER_LENGTH} characters): {@code too_large} over a limit,
  *       {@code not_json} for a syntax error, an empty value, a duplicate field or trailing data;</li>
  *   <li>{@code not_object}, then the fields: {@code missing_text}, {@code wrong_type},
- *       {@code empty_text} (blank), {@code invalid_utf8} (an unpaired surrogate from a
+ *       {@code too_large} (text longer than {@code max.text.chars}, checked before any other work on
+ *       the text), {@code empty_text} (blank), {@code invalid_utf8} (an unpaired surrogate from a
  *       {@code \\uD800} escape), {@code invalid_value}.</li>
  * </ol>
  *
@@ -54,15 +55,31 @@ import java.util.Optional;
 public final class TextEventParser {
 
   static final int MAX_NUMBER_LENGTH = 100;
+  /** Range of accepted event timestamps: what RFC 3339 (four-digit years) can write. */
+  static final Instant MIN_TIMESTAMP = Instant.parse("0000-01-01T00:00:00Z");
+  static final Instant MAX_TIMESTAMP = Instant.parse("9999-12-31T23:59:59.999Z");
 
   private final int maxInputBytes;
+  private final int maxTextChars;
   private final ObjectMapper mapper;
 
+  /** A parser without a text length limit beyond {@code maxInputBytes}. */
   public TextEventParser(int maxInputBytes, int maxNestingDepth) {
-    if (maxInputBytes < 1) {
-      throw new IllegalArgumentException("maxInputBytes must be >= 1, was " + maxInputBytes);
+    this(maxInputBytes, maxNestingDepth, Integer.MAX_VALUE);
+  }
+
+  /**
+   * @param maxInputBytes   largest value in bytes ({@code max.input.bytes})
+   * @param maxNestingDepth deepest JSON nesting ({@code max.input.nesting.depth})
+   * @param maxTextChars    longest {@code text} in UTF-16 chars ({@code max.text.chars})
+   */
+  public TextEventParser(int maxInputBytes, int maxNestingDepth, int maxTextChars) {
+    if (maxInputBytes < 1 || maxTextChars < 1) {
+      throw new IllegalArgumentException("maxInputBytes and maxTextChars must be >= 1, were " + maxInputBytes
+          + " and " + maxTextChars);
     }
     this.maxInputBytes = maxInputBytes;
+    this.maxTextChars = maxTextChars;
     JsonFactory factory = JsonFactory.builder()
         .streamReadConstraints(StreamReadConstraints.builder()
             .maxNestingDepth(maxNestingDepth)
@@ -81,16 +98,28 @@ public final class TextEventParser {
 
   public static TextEventParser from(NlpstreamConfig config) {
     return new TextEventParser(config.getInt(NlpstreamConfig.MAX_INPUT_BYTES),
-        config.getInt(NlpstreamConfig.MAX_INPUT_NESTING_DEPTH));
+        config.getInt(NlpstreamConfig.MAX_INPUT_NESTING_DEPTH), config.getInt(NlpstreamConfig.MAX_TEXT_CHARS));
   }
 
   public ParseResult parse(SourceRecord record) {
+    JsonObject read = readObject(record);
+    return read.rejected() != null ? read.rejected() : validate(read.object(), record);
+  }
+
+  /** The JSON object of a record value, or why there is none (exactly one of the two is set). */
+  record JsonObject(ObjectNode object, Rejected rejected) {}
+
+  /**
+   * Steps 1 to 5 of the class comment up to {@code not_object}: size, UTF-8, JSON, object. Shared
+   * with the GPT stage's request parser, which validates other fields.
+   */
+  JsonObject readObject(SourceRecord record) {
     byte[] bytes = record.value();
     if (bytes == null) {
-      return new Rejected(DeadLetterReason.NOT_JSON, "value is null (a tombstone); expected a JSON object");
+      return rejected(DeadLetterReason.NOT_JSON, "value is null (a tombstone); expected a JSON object");
     }
     if (bytes.length > maxInputBytes) {
-      return new Rejected(DeadLetterReason.TOO_LARGE,
+      return rejected(DeadLetterReason.TOO_LARGE,
           "value is " + bytes.length + " bytes, over " + NlpstreamConfig.MAX_INPUT_BYTES + "=" + maxInputBytes);
     }
     CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
@@ -103,7 +132,7 @@ public final class TextEventParser {
       result = decoder.flush(out);
     }
     if (result.isError()) {
-      return new Rejected(DeadLetterReason.INVALID_UTF8,
+      return rejected(DeadLetterReason.INVALID_UTF8,
           "invalid UTF-8: " + result.length() + " bad byte(s) at byte offset " + in.position());
     }
     out.flip();
@@ -112,37 +141,30 @@ public final class TextEventParser {
     try {
       root = mapper.readTree(out.toString());
     } catch (StreamConstraintsException e) {
-      return new Rejected(DeadLetterReason.TOO_LARGE, describe(e));
+      return rejected(DeadLetterReason.TOO_LARGE, describe(e));
     } catch (JsonProcessingException e) {
-      return new Rejected(DeadLetterReason.NOT_JSON, describe(e));
+      return rejected(DeadLetterReason.NOT_JSON, describe(e));
     }
     if (root == null || root.isMissingNode()) {
-      return new Rejected(DeadLetterReason.NOT_JSON, "value is empty or only whitespace");
+      return rejected(DeadLetterReason.NOT_JSON, "value is empty or only whitespace");
     }
     if (!root.isObject()) {
-      return new Rejected(DeadLetterReason.NOT_OBJECT, "expected a JSON object, got " + typeName(root));
+      return rejected(DeadLetterReason.NOT_OBJECT, "expected a JSON object, got " + typeName(root));
     }
-    return validate((ObjectNode) root, record);
+    return new JsonObject((ObjectNode) root, null);
   }
 
-  private static ParseResult validate(ObjectNode obj, SourceRecord record) {
+  private static JsonObject rejected(DeadLetterReason reason, String message) {
+    return new JsonObject(null, new Rejected(reason, message));
+  }
+
+  private ParseResult validate(ObjectNode obj, SourceRecord record) {
     JsonNode text = present(obj, "text");
-    if (text == null) {
-      return new Rejected(DeadLetterReason.MISSING_TEXT, "field 'text' is missing or null");
-    }
-    if (!text.isTextual()) {
-      return wrongType("text", "a string", text);
+    Rejected badText = checkText(text);
+    if (badText != null) {
+      return badText;
     }
     String textValue = text.textValue();
-    if (textValue.isBlank()) {
-      return new Rejected(DeadLetterReason.EMPTY_TEXT,
-          textValue.isEmpty() ? "field 'text' is empty" : "field 'text' holds only whitespace");
-    }
-    int surrogate = unpairedSurrogate(textValue);
-    if (surrogate >= 0) {
-      return new Rejected(DeadLetterReason.INVALID_UTF8, "field 'text' holds an unpaired UTF-16 surrogate at char "
-          + surrogate + " (a \\uD800-\\uDFFF escape); it has no UTF-8 form");
-    }
 
     String id = record.derivedId();
     JsonNode idNode = present(obj, "id");
@@ -196,17 +218,52 @@ public final class TextEventParser {
       } else {
         return wrongType("timestamp", "an integer (epoch ms) or an ISO-8601 string", ts);
       }
+      // Outputs carry it as an RFC 3339 date-time, which has four-digit years.
+      if (timestamp.isBefore(MIN_TIMESTAMP) || timestamp.isAfter(MAX_TIMESTAMP)) {
+        return new Rejected(DeadLetterReason.INVALID_VALUE, "field 'timestamp' is " + timestamp
+            + ", outside the years 0000-9999");
+      }
     }
     return new Accepted(new TextEvent(id, textValue, strings[0], strings[1], task, (ObjectNode) metadata, timestamp));
   }
 
+  /**
+   * Why {@code text} (the node of field {@code text}, null when absent) is not a valid text, or null
+   * when it is: {@code missing_text}, {@code wrong_type}, {@code too_large} (over
+   * {@code max.text.chars}, checked before any other work on the text), {@code empty_text},
+   * {@code invalid_utf8}. Shared with the GPT stage's request parser.
+   */
+  Rejected checkText(JsonNode text) {
+    if (text == null) {
+      return new Rejected(DeadLetterReason.MISSING_TEXT, "field 'text' is missing or null");
+    }
+    if (!text.isTextual()) {
+      return wrongType("text", "a string", text);
+    }
+    String textValue = text.textValue();
+    if (textValue.length() > maxTextChars) {
+      return new Rejected(DeadLetterReason.TOO_LARGE, "field 'text' is " + textValue.length() + " chars, over "
+          + NlpstreamConfig.MAX_TEXT_CHARS + "=" + maxTextChars);
+    }
+    if (textValue.isBlank()) {
+      return new Rejected(DeadLetterReason.EMPTY_TEXT,
+          textValue.isEmpty() ? "field 'text' is empty" : "field 'text' holds only whitespace");
+    }
+    int surrogate = unpairedSurrogate(textValue);
+    if (surrogate >= 0) {
+      return new Rejected(DeadLetterReason.INVALID_UTF8, "field 'text' holds an unpaired UTF-16 surrogate at char "
+          + surrogate + " (a \\uD800-\\uDFFF escape); it has no UTF-8 form");
+    }
+    return null;
+  }
+
   /** The field's node, or null when it is absent or JSON null. */
-  private static JsonNode present(ObjectNode obj, String field) {
+  static JsonNode present(ObjectNode obj, String field) {
     JsonNode node = obj.get(field);
     return node == null || node.isNull() ? null : node;
   }
 
-  private static Rejected wrongType(String field, String expected, JsonNode actual) {
+  static Rejected wrongType(String field, String expected, JsonNode actual) {
     return new Rejected(DeadLetterReason.WRONG_TYPE,
         "field '" + field + "' must be " + expected + ", got " + typeName(actual));
   }
@@ -246,7 +303,7 @@ public final class TextEventParser {
     return e.getOriginalMessage() + where;
   }
 
-  private static String abbreviate(String s) {
+  static String abbreviate(String s) {
     return s.length() <= 40 ? s : s.substring(0, 40) + "...";
   }
 }

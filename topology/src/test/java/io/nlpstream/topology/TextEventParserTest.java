@@ -117,4 +117,43 @@ class TextEventParserTest {
     assertThat(rejected("   ").reason()).isEqualTo(DeadLetterReason.NOT_JSON);
     assertThat(rejected("42").message()).isEqualTo("expected a JSON object, got an integer");
   }
+
+  @Test
+  void textLongerThanMaxTextCharsIsTooLargeBeforeAnyOtherTextCheck() {
+    TextEventParser limited = new TextEventParser(1024, 8, 10);
+    SourceRecord ok = new SourceRecord("text.in", 0, 1, 0, null,
+        "{\"text\":\"0123456789\"}".getBytes(StandardCharsets.UTF_8));
+    SourceRecord tooLong = new SourceRecord("text.in", 0, 2, 0, null,
+        "{\"text\":\"01234567890\"}".getBytes(StandardCharsets.UTF_8));
+    // 11 blanks: too long wins over empty_text, so the limit holds whatever the content.
+    SourceRecord longBlank = new SourceRecord("text.in", 0, 3, 0, null,
+        ("{\"text\":\"" + " ".repeat(11) + "\"}").getBytes(StandardCharsets.UTF_8));
+    // The limit counts UTF-16 chars: 5 emoji are 10 chars (20 bytes).
+    SourceRecord emoji = new SourceRecord("text.in", 0, 4, 0, null,
+        "{\"text\":\"😀😀😀😀😀\"}".getBytes(StandardCharsets.UTF_8));
+
+    assertThat(limited.parse(ok)).isInstanceOf(Accepted.class);
+    assertThat(limited.parse(emoji)).isInstanceOf(Accepted.class);
+    for (SourceRecord r : new SourceRecord[] {tooLong, longBlank}) {
+      assertThat(limited.parse(r)).isInstanceOfSatisfying(Rejected.class, rej -> {
+        assertThat(rej.reason()).isEqualTo(DeadLetterReason.TOO_LARGE);
+        assertThat(rej.message()).contains("max.text.chars=10").contains("11 chars");
+      });
+    }
+  }
+
+  @Test
+  void timestampsOutsideFourDigitYearsAreInvalidValues() {
+    // Found by TopologyFuzzTest: a random epoch-ms value became an extended-year date the output schema refuses.
+    assertThat(accepted("{\"text\":\"a\",\"timestamp\":253402300799999}").timestamp())
+        .isEqualTo(Instant.parse("9999-12-31T23:59:59.999Z"));
+    assertThat(accepted("{\"text\":\"a\",\"timestamp\":-62167219200000}").timestamp())
+        .isEqualTo(Instant.parse("0000-01-01T00:00:00Z"));
+    for (String ts : new String[] {"253402300800000", "-62167219200001", "-9223372036854775808",
+        "\"+10000-01-01T00:00:00Z\""}) {
+      Rejected r = rejected("{\"text\":\"a\",\"timestamp\":" + ts + "}");
+      assertThat(r.reason()).as(ts).isEqualTo(DeadLetterReason.INVALID_VALUE);
+      assertThat(r.message()).contains("0000-9999");
+    }
+  }
 }

@@ -144,6 +144,19 @@ public final class BatchingQueue<I, O> implements AutoCloseable {
     }
   }
 
+  /**
+   * True while the queue is open and its worker thread alive. False after {@link #close()}, or when
+   * the worker died (a bug): then nothing submitted would ever complete, which health checks report.
+   */
+  public boolean isRunning() {
+    lock.lock();
+    try {
+      return !closed && worker.isAlive();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private void runWorker() {
     while (true) {
       List<Pending<I, O>> pool;
@@ -184,7 +197,8 @@ public final class BatchingQueue<I, O> implements AutoCloseable {
   }
 
   private void runPool(List<Pending<I, O>> pool) {
-    for (int[] batchIdx : TokenBudget.partition(pool, p -> p.cost, policy.maxBatchTokens(), policy.maxBatchSize())) {
+    for (int[] batchIdx : TokenBudget.partition(pool, p -> p.cost, policy.maxBatchTokens(), policy.maxBatchSize(),
+        policy.maxPaddingRatio())) {
       List<Pending<I, O>> batch = new ArrayList<>(batchIdx.length);
       for (int i : batchIdx) {
         batch.add(pool.get(i));

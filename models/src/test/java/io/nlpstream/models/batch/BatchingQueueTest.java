@@ -204,7 +204,9 @@ class BatchingQueueTest {
     BatchingQueue<String, String> queue =
         new BatchingQueue<>("t", new BatchPolicy(1000, 100, LONG, 1000), String::length, new Recorder());
     CompletableFuture<String> waiting = queue.submit("never");
+    assertThat(queue.isRunning()).isTrue();
     queue.close();
+    assertThat(queue.isRunning()).as("health checks see a closed queue").isFalse();
     assertThat(waiting).isCancelled();
     assertThatThrownBy(() -> queue.submit("late")).isInstanceOf(CancellationException.class);
     queue.close(); // idempotent

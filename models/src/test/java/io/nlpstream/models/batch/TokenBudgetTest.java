@@ -63,4 +63,21 @@ class TokenBudgetTest {
   void emptyInputGivesNoBatches() {
     assertThat(TokenBudget.partition(List.<Integer>of(), c -> c, 10, 10)).isEmpty();
   }
+
+  @Test
+  void aLongTextIsNotPaddedTogetherWithShortOnes() {
+    // Three tweets and one dialogue: padding the tweets to 180 would cost 4x180 = 720 for 270 real tokens.
+    List<Integer> costs = List.of(30, 180, 28, 31);
+    List<int[]> unbounded = TokenBudget.partition(costs, c -> c, 8192, 32);
+    assertThat(unbounded).hasSize(1);
+    List<int[]> bounded = TokenBudget.partition(costs, c -> c, 8192, 32, 1.5);
+    assertThat(bounded).hasSize(2);
+    assertThat(bounded.get(0)).containsExactly(2, 0, 3);
+    assertThat(bounded.get(1)).containsExactly(1);
+    for (int[] batch : bounded) {
+      int longest = Arrays.stream(batch).map(costs::get).max().orElseThrow();
+      int sum = Arrays.stream(batch).map(costs::get).sum();
+      assertThat(batch.length * longest).isLessThanOrEqualTo((int) (1.5 * sum));
+    }
+  }
 }
