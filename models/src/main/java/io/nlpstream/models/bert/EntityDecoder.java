@@ -15,10 +15,19 @@ import java.util.Set;
  *       I-X} continues the open entity when it has type X and otherwise starts a new one (lenient
  *       IOB2, as seqeval does); {@code O} closes the open entity.</li>
  *   <li>When word ids are given, the first token of a word decides for the whole word (Hugging
- *       Face's "first" aggregation): WordPiece continuations ({@code ##...}) extend or stay outside
- *       the entity their word's first token is in, and never start or end one. A model trained
- *       with labels on first sub-tokens only predicts noise on continuations, and one trained on
- *       all sub-tokens predicts the same label, so this is right for both and never cuts a word.
+ *       Face's "first" aggregation): continuation tokens extend or stay outside the entity their
+ *       word's first token is in, and never start or end one. A model trained with labels on first
+ *       sub-tokens only predicts noise on continuations, and one trained on all sub-tokens predicts
+ *       the same label, so this is right for both and never cuts a word. A word here is what the
+ *       tokenizer's pre-tokenizer makes of it (WordPiece {@code ##...} pieces share its word id),
+ *       widened over intra-word punctuation: BERT's pre-tokenizer splits {@code U.S.},
+ *       {@code Ontario-based}, {@code N'Djamena} or {@code AT&T} into words at every punctuation
+ *       mark, while NER data (CoNLL-2003) and the models trained on it label such a
+ *       whitespace-free run as one word. So a connector ({@code - . ' & /}, the typographic
+ *       apostrophe and hyphens) glued on both sides to its neighbours, the token glued after it, and
+ *       the final period of a glued abbreviation ({@code U.S.}: a single letter after a connector)
+ *       continue the word before them. A possessive ({@code 's}) and punctuation with whitespace on
+ *       either side ({@code (Reuters)}, {@code Google,}) still decide for themselves.
  *       Without word ids every token is decoded on its own.</li>
  *   <li>An entity spans from its first token's start to its last token's end (UTF-16 offsets),
  *       its text is that substring of the original text, and its score is the mean over its tokens
@@ -107,12 +116,13 @@ public final class EntityDecoder {
             + labels.size() + " " + labels);
       }
     }
+    boolean[] continues = wordIds == null ? new boolean[n] : continuations(text, starts, ends, wordIds);
     List<Entity> entities = new ArrayList<>();
     int openType = -1;
     int openFirst = -1;
     double openScore = 0;
     for (int t = 0; t <= n; t++) {
-      boolean continuation = t < n && t > 0 && wordIds != null && wordIds[t] == wordIds[t - 1];
+      boolean continuation = t < n && continues[t];
       int type;
       boolean begin;
       if (t == n) {
@@ -142,6 +152,46 @@ public final class EntityDecoder {
       openScore += typeProbability(probs[t], type);
     }
     return entities;
+  }
+
+  /** Connectors joining the parts of one word when glued to both neighbours (see the class comment). */
+  private static final String CONNECTORS = "-.'&/\u2019\u2010\u2011";
+
+  /**
+   * Per token: whether it continues the word of the token before it, i.e. has the same word id, or
+   * is intra-word punctuation or what follows it in a run without whitespace (class comment).
+   */
+  static boolean[] continuations(String text, int[] starts, int[] ends, int[] wordIds) {
+    int n = wordIds.length;
+    boolean[] continues = new boolean[n];
+    for (int t = 1; t < n; t++) {
+      if (wordIds[t] == wordIds[t - 1]) {
+        continues[t] = true;
+      } else if (starts[t] == ends[t - 1] && ends[t - 1] > starts[t - 1]) { // glued to the previous token
+        boolean sandwiched = connector(text, starts, ends, t) && t + 1 < n && starts[t + 1] == ends[t]
+            && ends[t + 1] > starts[t + 1] && !possessive(text, starts, ends, t);
+        boolean afterConnector = continues[t - 1] && connector(text, starts, ends, t - 1);
+        boolean abbreviationEnd = ends[t] - starts[t] == 1 && text.charAt(starts[t]) == '.'
+            && continues[t - 1] && ends[t - 1] - starts[t - 1] == 1 && Character.isLetter(text.charAt(starts[t - 1]));
+        continues[t] = sandwiched || afterConnector || abbreviationEnd;
+      }
+    }
+    return continues;
+  }
+
+  private static boolean connector(String text, int[] starts, int[] ends, int t) {
+    return ends[t] - starts[t] == 1 && CONNECTORS.indexOf(text.charAt(starts[t])) >= 0;
+  }
+
+  /** An apostrophe followed by a lone {@code s} that ends the run: English possessive. */
+  private static boolean possessive(String text, int[] starts, int[] ends, int t) {
+    char c = text.charAt(starts[t]);
+    if (c != '\'' && c != '\u2019' || t + 1 >= starts.length) {
+      return false;
+    }
+    boolean loneS = ends[t + 1] - starts[t + 1] == 1 && Character.toLowerCase(text.charAt(starts[t + 1])) == 's';
+    boolean runEnds = t + 2 >= starts.length || starts[t + 2] != ends[t + 1];
+    return loneS && runEnds;
   }
 
   private Entity entity(String text, int[] starts, int[] ends, int type, int first, int last, double scoreSum) {

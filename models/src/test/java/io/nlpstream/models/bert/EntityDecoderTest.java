@@ -144,6 +144,64 @@ class EntityDecoderTest {
     });
   }
 
+  /** Tokens split like BERT's pre-tokenizer: at whitespace and around every punctuation mark. */
+  private static Text bertWords(String text) {
+    List<int[]> spans = new ArrayList<>();
+    int i = 0;
+    while (i < text.length()) {
+      char c = text.charAt(i);
+      if (Character.isWhitespace(c)) {
+        i++;
+      } else if (Character.isLetterOrDigit(c)) {
+        int j = i;
+        while (j < text.length() && Character.isLetterOrDigit(text.charAt(j))) {
+          j++;
+        }
+        spans.add(new int[] {i, j});
+        i = j;
+      } else {
+        spans.add(new int[] {i, i + 1});
+        i++;
+      }
+    }
+    int[] starts = spans.stream().mapToInt(s -> s[0]).toArray();
+    int[] ends = spans.stream().mapToInt(s -> s[1]).toArray();
+    int[] words = new int[spans.size()];
+    for (int w = 0; w < words.length; w++) {
+      words[w] = w;
+    }
+    return new Text(text, starts, ends, words);
+  }
+
+  @Test
+  void intraWordPunctuationNeverCutsAWord() {
+    // Charles - Michael Friedek ( Germany ): the hyphen and "Michael" follow "Charles".
+    Text t = bertWords("Charles-Michael Friedek (Germany)");
+    List<Entity> entities = decoder.decode(t.text(), t.starts(), t.ends(), t.wordIds(),
+        rows("B-PER", "O", "B-PER", "I-PER", "O", "B-LOC", "O"));
+    assertThat(entities).extracting(Entity::text, Entity::type).containsExactly(
+        tuple("Charles-Michael Friedek", "PER"), tuple("Germany", "LOC"));
+  }
+
+  @Test
+  void aGluedAbbreviationIsOneWordWithItsFinalPeriod() {
+    // the U . S . Treasury: U.S. is one word, decided by "U"; "Treasury" decides for itself.
+    Text t = bertWords("the U.S. Treasury and Mo.-based N'Djamena");
+    List<Entity> entities = decoder.decode(t.text(), t.starts(), t.ends(), t.wordIds(),
+        rows("O", "B-LOC", "B-ORG", "I-ORG", "O", "B-ORG", "O", "B-MISC", "O", "B-LOC", "I-LOC", "B-ORG", "O", "B-LOC"));
+    assertThat(entities).extracting(Entity::text, Entity::type).containsExactly(
+        tuple("U.S.", "LOC"), tuple("Treasury", "ORG"), tuple("Mo.-based", "MISC"), tuple("N'Djamena", "ORG"));
+  }
+
+  @Test
+  void possessivesAndPunctuationNextToWhitespaceDecideForThemselves() {
+    // Magna ' s ( Reuters ) Google , rose
+    Text t = bertWords("Magna's (Reuters) Google, rose");
+    List<Entity> entities = decoder.decode(t.text(), t.starts(), t.ends(), t.wordIds(),
+        rows("B-ORG", "O", "O", "O", "B-ORG", "O", "B-ORG", "O", "O"));
+    assertThat(entities).extracting(Entity::text).containsExactly("Magna", "Reuters", "Google");
+  }
+
   @Test
   void rejectsLabelsOutsideTheContract() {
     assertThatThrownBy(() -> new EntityDecoder(List.of("O", "B-PERSON", "I-PERSON")))
