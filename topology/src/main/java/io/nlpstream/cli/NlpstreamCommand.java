@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "nlpstream", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "Streaming NLP on Apache Kafka: BERT enrichment (sentiment, entities, classes) inside Kafka Streams.",
     subcommands = {DemoCommand.class, RunCommand.class, BenchCommand.class, EvalCommand.class, ConfigDocsCommand.class,
+        SoakCommand.class,
         CommandLine.HelpCommand.class})
 public final class NlpstreamCommand {
 

@@ -149,9 +149,13 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
       }
     }
     held.set(fifo.size());
+    // One line per task assignment (start, rebalance, restart): which instance owns which partition
+    // when, the first thing to look at after a rolling restart or a crash.
     if (restored > 0) {
-      LOG.info("Task {}: resubmitted {} buffered record(s) from store {} (offsets {}..{})", context.taskId(),
-          restored, storeName, fifo.peekFirst().key().offset(), fifo.peekLast().key().offset());
+      LOG.info("Task {}: started; resubmitted {} buffered record(s) from store {} (offsets {}..{})",
+          context.taskId(), restored, storeName, fifo.peekFirst().key().offset(), fifo.peekLast().key().offset());
+    } else {
+      LOG.info("Task {}: started; nothing buffered in store {}", context.taskId(), storeName);
     }
     punctuation = context.schedule(forwardInterval, PunctuationType.WALL_CLOCK_TIME, now -> forwardCompleted());
   }
