@@ -1,5 +1,6 @@
 package io.nlpstream.cli;
 
+import io.nlpstream.models.hub.HubException;
 import io.nlpstream.models.runtime.ModelLoadException;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
@@ -11,9 +12,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "nlpstream", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "Streaming NLP on Apache Kafka: BERT enrichment (sentiment, entities, classes) inside Kafka Streams.",
-    subcommands = {DemoCommand.class, RunCommand.class, BenchCommand.class, EvalCommand.class, ConfigDocsCommand.class,
-        SoakCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, RunCommand.class, BenchCommand.class, EvalCommand.class, ModelsCommand.class,
+        ConfigDocsCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
 public final class NlpstreamCommand {
 
   /** Exit code of bad usage or configuration. */
@@ -25,15 +25,22 @@ public final class NlpstreamCommand {
 
   /** The configured picocli command line (also used by tests). */
   public static CommandLine commandLine() {
-    CommandLine cli = new CommandLine(new NlpstreamCommand());
+    return commandLine(CommandLine.defaultFactory());
+  }
+
+  /** The command line with commands made by {@code factory} (tests give commands their own environment). */
+  static CommandLine commandLine(CommandLine.IFactory factory) {
+    CommandLine cli = new CommandLine(new NlpstreamCommand(), factory);
     cli.setExecutionExceptionHandler((e, cmd, parseResult) -> {
       if (e instanceof ConfigException || e instanceof ModelLoadException) {
         // Start-up problems the user can fix: the message names the key or file; no stack trace.
-        cmd.getErr().println("nlpstream " + cmd.getCommandName() + ": configuration error: " + e.getMessage());
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": configuration error: " + e.getMessage());
         return EXIT_CONFIG;
       }
-      cmd.getErr().println("nlpstream " + cmd.getCommandName() + ": " + describe(e));
-      if (!(e instanceof CommandFailure)) {
+      // A HubException's message says all (repository, revision, file, what to do); its causes are noise.
+      cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": "
+          + (e instanceof HubException ? e.getMessage() : describe(e)));
+      if (!(e instanceof CommandFailure) && !(e instanceof HubException)) {
         e.printStackTrace(cmd.getErr());
       }
       return 1;

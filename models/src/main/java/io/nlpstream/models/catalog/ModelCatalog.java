@@ -11,6 +11,8 @@ import io.nlpstream.models.bert.Role;
 import io.nlpstream.models.bert.SentimentHead;
 import io.nlpstream.models.bert.SlidingWindows;
 import io.nlpstream.models.bert.TextAnalyzer;
+import io.nlpstream.models.gpt.Generator;
+import io.nlpstream.models.gpt.GeneratorOptions;
 import io.nlpstream.models.runtime.ModelLoadException;
 import io.nlpstream.models.runtime.ModelSession;
 import io.nlpstream.models.runtime.OrtRuntime;
@@ -22,7 +24,10 @@ import java.net.JarURLConnection;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
+import java.io.OutputStream;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.MessageDigest;
@@ -186,6 +191,124 @@ public final class ModelCatalog {
       }
       throw e;
     }
+  }
+
+  /**
+   * Opens the {@value ModelManifest#GPT_DECODER} bundle {@code id} as a {@link Generator} on
+   * {@code runtime}. Every file's sha256 is verified first. The decoder runtime reads a directory,
+   * so a bundle packaged on the classpath (in the models jar) is first extracted to
+   * {@code cacheDir/<id>-<version>-<manifest hash>/}: each file is written to a temporary name while
+   * its sha256 is computed and moved into place only when it matches, so a crash mid-extraction or a
+   * concurrent process never leaves a wrong file under the final name; files already there are
+   * verified again and reused.
+   *
+   * <p>From the manifest: the generator's model id ({@code <id>@<version>}), its decoder file, and,
+   * unless {@code options} sets one, its context cap ({@code context_tokens}). Prompt templates are
+   * {@code options}'; {@link ModelManifest#promptTemplates()} says which built-in style the bundle
+   * was made for.
+   *
+   * @return a generator owned by the caller
+   * @throws ModelLoadException naming the manifest field or file that is wrong, or a cache directory
+   *                            that cannot be written
+   */
+  public Generator openGenerator(String id, OrtRuntime runtime, GeneratorOptions options, Path cacheDir) {
+    Objects.requireNonNull(runtime, "runtime");
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(cacheDir, "cacheDir");
+    long started = System.nanoTime();
+    Bundle bundle = bundle(id);
+    String manifestFile = bundle.describe(MANIFEST);
+    byte[] manifestBytes = bundle.read(MANIFEST, "the manifest");
+    ModelManifest m = ModelManifest.parse(manifestFile, manifestBytes);
+    if (!ModelManifest.GPT_DECODER.equals(m.kind())) {
+      throw new ModelLoadException(manifestFile, "a model of kind " + m.kind() + " cannot generate text; the GPT"
+          + " stage needs kind " + ModelManifest.GPT_DECODER);
+    }
+    Path dir;
+    if (bundle instanceof DirectoryBundle directory) {
+      dir = directory.dir();
+      for (ModelManifest.FileRef ref : m.decoderFiles()) {
+        verifyFile(bundle, ref);
+      }
+    } else {
+      dir = cacheDir.toAbsolutePath().normalize()
+          .resolve(m.id() + "-" + m.version() + "-" + sha256(manifestBytes).substring(0, 16));
+      for (ModelManifest.FileRef ref : m.decoderFiles()) {
+        extract(bundle, ref, dir);
+      }
+    }
+    GeneratorOptions.Builder b = options.toBuilder().modelId(m.versionedId()).onnxFile(m.model().file());
+    if (options.maxContextTokens() == 0 && m.contextTokens() != null) {
+      b.maxContextTokens(m.contextTokens());
+    }
+    Generator generator = Generator.open(dir, runtime, b.build());
+    LOG.info("Loaded {} ({}) from {} on ONNX Runtime {} {} with {} intra-op threads in {} ms, context {} tokens",
+        m.versionedId(), m.kind(), dir, runtime.version(), runtime.options().provider(), runtime.intraOpThreads(),
+        (System.nanoTime() - started) / 1_000_000, generator.contextLength());
+    return generator;
+  }
+
+  private void verifyFile(Bundle bundle, ModelManifest.FileRef ref) {
+    try (InputStream in = bundle.open(ref.file(), "the file " + ref.file())) {
+      String actual = sha256(in, OutputStream.nullOutputStream());
+      checkSha(bundle, ref, actual);
+    } catch (IOException e) {
+      throw new ModelLoadException(bundle.describe(ref.file()), "cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private void extract(Bundle bundle, ModelManifest.FileRef ref, Path dir) {
+    Path target = dir.resolve(ref.file()).normalize();
+    if (!target.startsWith(dir)) {
+      throw new ModelLoadException(bundle.describe(MANIFEST), "file " + ref.file() + " must stay inside the bundle");
+    }
+    try {
+      if (Files.isRegularFile(target)) {
+        try (InputStream in = Files.newInputStream(target)) {
+          if (sha256(in, OutputStream.nullOutputStream()).equals(ref.sha256())) {
+            return;
+          }
+        }
+        LOG.warn("{}: cached copy does not match its sha256; extracting it again", target);
+      }
+      Files.createDirectories(target.getParent());
+      Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".part");
+      try {
+        String actual;
+        try (InputStream in = bundle.open(ref.file(), "the file " + ref.file());
+             OutputStream out = Files.newOutputStream(tmp)) {
+          actual = sha256(in, out);
+        }
+        checkSha(bundle, ref, actual);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new ModelLoadException(target.toString(), "cannot extract " + bundle.describe(ref.file())
+          + " to the model cache: " + e, e);
+    }
+  }
+
+  private static void checkSha(Bundle bundle, ModelManifest.FileRef ref, String actual) {
+    if (!actual.equals(ref.sha256())) {
+      throw new ModelLoadException(bundle.describe(ref.file()), "sha256 mismatch: " + bundle.describe(MANIFEST)
+          + " expects " + ref.sha256() + " but the file has " + actual);
+    }
+  }
+
+  /** Copies {@code in} to {@code out} and returns the sha256 (hex) of what passed. */
+  private static String sha256(InputStream in, OutputStream out) throws IOException {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JVM lacks SHA-256", e);
+    }
+    try (DigestInputStream d = new DigestInputStream(in, digest)) {
+      d.transferTo(out);
+    }
+    return HexFormat.of().formatHex(digest.digest());
   }
 
   /** A loaded pass and what {@link TextAnalyzer#models()} reports for it. */
@@ -413,7 +536,16 @@ public final class ModelCatalog {
     String describe(String relative);
 
     /** Reads {@code relative}; {@code what} says in messages why it is needed. */
-    byte[] read(String relative, String what);
+    default byte[] read(String relative, String what) {
+      try (InputStream in = open(relative, what)) {
+        return in.readAllBytes();
+      } catch (IOException e) {
+        throw new ModelLoadException(describe(relative), "cannot read " + what + ": " + e.getMessage(), e);
+      }
+    }
+
+    /** Opens {@code relative} for reading; the caller closes the stream. */
+    InputStream open(String relative, String what);
   }
 
   private record DirectoryBundle(Path dir) implements Bundle {
@@ -423,14 +555,14 @@ public final class ModelCatalog {
     }
 
     @Override
-    public byte[] read(String relative, String what) {
+    public InputStream open(String relative, String what) {
       Path file = dir.resolve(relative).normalize();
       if (Paths.get(relative).isAbsolute() || !file.startsWith(dir)) {
         throw new ModelLoadException(describe(MANIFEST), what + " (" + relative
             + ") must be a relative path inside the bundle directory");
       }
       try {
-        return Files.readAllBytes(file);
+        return Files.newInputStream(file);
       } catch (NoSuchFileException e) {
         throw new ModelLoadException(file.toString(), what + " does not exist", e);
       } catch (IOException e) {
@@ -452,20 +584,17 @@ public final class ModelCatalog {
     }
 
     @Override
-    public byte[] read(String relative, String what) {
+    public InputStream open(String relative, String what) {
       Path normalized = Paths.get(relative).normalize();
       if (normalized.isAbsolute() || normalized.startsWith("..")) {
         throw new ModelLoadException(describe(MANIFEST), what + " (" + relative
             + ") must be a relative path inside the bundle");
       }
-      try (InputStream in = classLoader.getResourceAsStream(root + normalized.toString().replace('\\', '/'))) {
-        if (in == null) {
-          throw new ModelLoadException(describe(relative), what + " does not exist");
-        }
-        return in.readAllBytes();
-      } catch (IOException e) {
-        throw new ModelLoadException(describe(relative), "cannot read " + what + ": " + e.getMessage(), e);
+      InputStream in = classLoader.getResourceAsStream(root + normalized.toString().replace('\\', '/'));
+      if (in == null) {
+        throw new ModelLoadException(describe(relative), what + " does not exist");
       }
+      return in;
     }
   }
 

@@ -32,6 +32,13 @@ import java.util.regex.Pattern;
  *       label) and {@code entity_types} (token classification: model entity type to PER, ORG, LOC,
  *       MISC or O).</li>
  * </ul>
+ * <ul>
+ *   <li>{@value #GPT_DECODER}: a decoder-only language model for the GPT stage in the Hugging Face
+ *       layout ({@code io.nlpstream.models.gpt}): {@code model} (the decoder-with-past graph),
+ *       {@code tokenizer}, {@code config}, optional {@code generation_config}; optional
+ *       {@code prompt_templates} ({@code plain} or {@code chatml}, default {@code plain}) and
+ *       {@code context_tokens} (caps the model's context). Files are plain relative paths.</li>
+ * </ul>
  * File references are either {@code classpath:<resource>} (e.g. the MiniLM weight-carrier jar)
  * or a plain relative path inside the bundle directory.
  *
@@ -45,12 +52,19 @@ import java.util.regex.Pattern;
  * @param labels      {@value #BERT_MULTIHEAD}: output label orders
  * @param labelMap    {@value #HF_SEQUENCE_CLASSIFICATION}: model label ({@code id2label} value) to contract label
  * @param entityTypes {@value #HF_TOKEN_CLASSIFICATION}: model entity type to PER, ORG, LOC, MISC, or O to ignore it
+ * @param generationConfig {@value #GPT_DECODER}: the {@code generation_config.json} (optional)
+ * @param promptTemplates  {@value #GPT_DECODER}: built-in prompt style, {@code plain} or {@code chatml} (optional)
+ * @param contextTokens    {@value #GPT_DECODER}: context (prompt + generated) the model is used with, at most
+ *                         its own (optional; absent = the model's)
  */
 public record ModelManifest(String id, String version, String kind, Encoder encoder, FileRef heads,
                             FileRef model, FileRef tokenizer, FileRef config,
                             @JsonProperty("max_tokens") Integer maxTokens, Labels labels,
                             @JsonProperty("label_map") Map<String, String> labelMap,
-                            @JsonProperty("entity_types") Map<String, String> entityTypes) {
+                            @JsonProperty("entity_types") Map<String, String> entityTypes,
+                            @JsonProperty("generation_config") FileRef generationConfig,
+                            @JsonProperty("prompt_templates") String promptTemplates,
+                            @JsonProperty("context_tokens") Integer contextTokens) {
 
   /** A multi-head bundle (sentiment, classes and entities from one network). */
   public static final String BERT_MULTIHEAD = "bert-multihead";
@@ -58,8 +72,13 @@ public record ModelManifest(String id, String version, String kind, Encoder enco
   public static final String HF_SEQUENCE_CLASSIFICATION = "hf-sequence-classification";
   /** A Hugging Face token classifier: entities. */
   public static final String HF_TOKEN_CLASSIFICATION = "hf-token-classification";
+  /** A decoder-only language model of the GPT stage. */
+  public static final String GPT_DECODER = "gpt-decoder";
   /** The kinds this runtime runs. */
-  public static final List<String> KINDS = List.of(BERT_MULTIHEAD, HF_SEQUENCE_CLASSIFICATION, HF_TOKEN_CLASSIFICATION);
+  public static final List<String> KINDS =
+      List.of(BERT_MULTIHEAD, HF_SEQUENCE_CLASSIFICATION, HF_TOKEN_CLASSIFICATION, GPT_DECODER);
+  /** Prompt styles a {@value #GPT_DECODER} bundle may name. */
+  public static final List<String> PROMPT_STYLES = List.of("plain", "chatml");
 
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final ObjectMapper JSON = new ObjectMapper()
@@ -92,6 +111,7 @@ public record ModelManifest(String id, String version, String kind, Encoder enco
     return switch (kind) {
       case HF_SEQUENCE_CLASSIFICATION -> EnumSet.of(Role.SENTIMENT, Role.CLASSES);
       case HF_TOKEN_CLASSIFICATION -> EnumSet.of(Role.ENTITIES);
+      case GPT_DECODER -> EnumSet.noneOf(Role.class);
       default -> EnumSet.allOf(Role.class);
     };
   }
@@ -150,8 +170,16 @@ public record ModelManifest(String id, String version, String kind, Encoder enco
     if (!KINDS.contains(kind)) {
       throw new ModelLoadException(source, "field kind is '" + kind + "', this runtime runs one of " + KINDS);
     }
+    if (!GPT_DECODER.equals(kind)) {
+      String why = "it belongs to kind " + GPT_DECODER;
+      absent(source, "generation_config", generationConfig, why);
+      absent(source, "prompt_templates", promptTemplates, why);
+      absent(source, "context_tokens", contextTokens, why);
+    }
     if (BERT_MULTIHEAD.equals(kind)) {
       validateMultihead(source);
+    } else if (GPT_DECODER.equals(kind)) {
+      validateDecoder(source);
     } else {
       validateHuggingFace(source);
     }
@@ -209,6 +237,61 @@ public record ModelManifest(String id, String version, String kind, Encoder enco
     } else {
       absent(source, "label_map", labelMap, "kind " + kind + " maps entity types with entity_types");
       mapping(source, "entity_types", entityTypes);
+    }
+  }
+
+  private void validateDecoder(String source) {
+    String why = "kind " + kind + " takes model, tokenizer, config and optional generation_config";
+    absent(source, "encoder", encoder, why);
+    absent(source, "heads", heads, why);
+    absent(source, "labels", labels, why);
+    absent(source, "max_tokens", maxTokens, "kind " + kind + " takes context_tokens");
+    absent(source, "label_map", labelMap, why);
+    absent(source, "entity_types", entityTypes, why);
+    fileRef(source, "model", model);
+    fileRef(source, "tokenizer", tokenizer);
+    fileRef(source, "config", config);
+    if (generationConfig != null) {
+      fileRef(source, "generation_config", generationConfig);
+    }
+    for (FileRef ref : decoderFiles()) {
+      if (ref.file().startsWith(ModelCatalog.CLASSPATH_PREFIX)) {
+        throw new ModelLoadException(source, "file " + ref.file() + ": a " + kind
+            + " bundle's files are relative paths inside the bundle, not classpath references");
+      }
+    }
+    // The decoder runtime reads the Hugging Face layout by these names.
+    fixedName(source, "tokenizer.file", tokenizer.file(), "tokenizer.json");
+    fixedName(source, "config.file", config.file(), "config.json");
+    if (generationConfig != null) {
+      fixedName(source, "generation_config.file", generationConfig.file(), "generation_config.json");
+    }
+    if (promptTemplates != null && !PROMPT_STYLES.contains(promptTemplates)) {
+      throw new ModelLoadException(source, "field prompt_templates is '" + promptTemplates + "', expected one of "
+          + PROMPT_STYLES);
+    }
+    if (contextTokens != null && contextTokens < 2) {
+      throw new ModelLoadException(source, "field context_tokens must be >= 2, was " + contextTokens);
+    }
+  }
+
+  /**
+   * The files of a {@value #GPT_DECODER} bundle, in the layout its directory must have (the decoder
+   * runtime reads {@code config.json}, {@code generation_config.json} and {@code tokenizer.json} by
+   * those names).
+   */
+  public List<FileRef> decoderFiles() {
+    List<FileRef> files = new java.util.ArrayList<>(List.of(model, tokenizer, config));
+    if (generationConfig != null) {
+      files.add(generationConfig);
+    }
+    return files;
+  }
+
+  private static void fixedName(String source, String field, String actual, String expected) {
+    if (!expected.equals(actual)) {
+      throw new ModelLoadException(source, "field " + field + " must be " + expected + " (the Hugging Face layout"
+          + " the decoder reads), was '" + actual + "'");
     }
   }
 

@@ -2,6 +2,7 @@ package io.nlpstream.models.gpt;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import io.nlpstream.models.runtime.OrtRuntime;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -74,5 +75,20 @@ public interface Generator extends AutoCloseable {
   static Generator open(Path modelDir, OrtEnvironment env, OrtSession.SessionOptions sessionOptions,
                         GeneratorOptions options) {
     return ContinuousBatchingGenerator.open(modelDir, env, sessionOptions, options);
+  }
+
+  /**
+   * Opens the decoder in {@code modelDir} on the process's {@link OrtRuntime}: its environment,
+   * execution provider and intra-op threads. The session options are created for this one session
+   * and released once it exists (ONNX Runtime copies them into the session).
+   *
+   * @throws io.nlpstream.models.runtime.ModelLoadException naming the file that is missing, malformed or
+   *                                                        inconsistent with the others, or when the
+   *                                                        execution provider cannot be configured
+   */
+  static Generator open(Path modelDir, OrtRuntime runtime, GeneratorOptions options) {
+    try (OrtSession.SessionOptions sessionOptions = runtime.newSessionOptions(modelDir.toString())) {
+      return open(modelDir, runtime.environment(), sessionOptions, options);
+    }
   }
 }

@@ -47,8 +47,10 @@
  *       fed back as the next past: no copy while the batch is unchanged; one re-layout copy when
  *       sequences join or leave.</li>
  * </ul>
- * The ONNX Runtime environment and session options are the caller's; when the {@code runtime}
- * package's shared environment/session wrapper lands, {@code Generator.open} gains an overload taking
- * it.
+ * The ONNX Runtime environment and session options are the caller's, or come from the process's
+ * {@link io.nlpstream.models.runtime.OrtRuntime} ({@code Generator.open(dir, runtime, options)}).
+ * Bundles of the model catalogue (kind {@code gpt-decoder}, sha256-verified, extracted from the
+ * classpath when packaged in a jar) open through
+ * {@link io.nlpstream.models.catalog.ModelCatalog#openGenerator}.
  */
 package io.nlpstream.models.gpt;

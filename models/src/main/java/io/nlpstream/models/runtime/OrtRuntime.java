@@ -91,7 +91,11 @@ public final class OrtRuntime {
     return environment.getVersion();
   }
 
-  OrtEnvironment environment() {
+  /**
+   * The process's ONNX Runtime environment, for code that creates sessions itself (the GPT
+   * decoder); ONNX Runtime owns it, nobody closes it.
+   */
+  public OrtEnvironment environment() {
     return environment;
   }
 
@@ -100,8 +104,9 @@ public final class OrtRuntime {
    * created (a session keeps its own copy).
    *
    * @param file the model file the options are for, named in the exception if the provider fails
+   * @throws ModelLoadException if the execution provider cannot be configured
    */
-  OrtSession.SessionOptions newSessionOptions(String file) {
+  public OrtSession.SessionOptions newSessionOptions(String file) {
     OrtSession.SessionOptions so = new OrtSession.SessionOptions();
     try {
       so.setIntraOpNumThreads(intraOpThreads);

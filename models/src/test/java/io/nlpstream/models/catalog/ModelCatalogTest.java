@@ -203,6 +203,6 @@ class ModelCatalogTest {
     assertThatThrownBy(() -> ModelCatalog.open(Optional.of(dir)).manifest("onnx-ner"))
         .isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("field kind is 'token-classification', this runtime runs one of [bert-multihead,"
-            + " hf-sequence-classification, hf-token-classification]");
+            + " hf-sequence-classification, hf-token-classification, gpt-decoder]");
   }
 }
