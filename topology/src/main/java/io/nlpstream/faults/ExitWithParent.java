@@ -30,7 +30,8 @@ public final class ExitWithParent {
       while (in.read() >= 0) {
         // The parent writes nothing; any byte is ignored.
       }
-      System.err.println("parent process gone (stdin closed): stopping");
+      // Process.destroy() in the parent also closes our stdin, right after its SIGTERM: both stop us the same way.
+      System.err.println("stdin closed (the parent is gone or stopping this process): stopping");
     } catch (IOException e) {
       System.err.println("parent process gone (stdin: " + e + "): stopping");
     }
