@@ -1,5 +1,6 @@
 package io.nlpstream.faults;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
@@ -125,7 +126,7 @@ public final class EventFeed implements AutoCloseable {
     }
     try {
       return JSON.writeValueAsBytes(n);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("cannot write the event as JSON", e);
     }
   }

@@ -26,6 +26,12 @@ import org.apache.kafka.clients.admin.NewTopic;
  */
 public record PipelineUnderTest(String bootstrapServers, String applicationId, String topicPrefix) {
 
+  /** JVM options of a service child: a heap that fits several instances and a broker on a small machine. */
+  public static final List<String> SERVICE_JVM_OPTIONS = List.of("-Xmx768m", "-XX:+ExitOnOutOfMemoryError");
+
+  /** Default wait for a service child to reach RUNNING (JVM start, model load, group join, restore). */
+  public static final Duration START_TIMEOUT = Duration.ofMinutes(2);
+
   public String inputTopic() {
     return topicPrefix + ".in";
   }
@@ -122,10 +128,4 @@ public record PipelineUnderTest(String bootstrapServers, String applicationId, S
   private static String fileName(String name) {
     return name.replaceAll("[^A-Za-z0-9._-]", "_");
   }
-
-  /** JVM options of a service child: a heap that fits several instances and a broker on a small machine. */
-  public static final List<String> SERVICE_JVM_OPTIONS = List.of("-Xmx768m", "-XX:+ExitOnOutOfMemoryError");
-
-  /** Default wait for a service child to reach RUNNING (JVM start, model load, group join, restore). */
-  public static final Duration START_TIMEOUT = Duration.ofMinutes(2);
 }
