@@ -83,6 +83,8 @@ public final class SoakRun {
   }
 
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(15);
+  /** No fault starts later than this before the input stops. */
+  private static final Duration LAST_FAULT_BEFORE_END = Duration.ofSeconds(10);
 
   private final Options options;
   private final PrintWriter progress;
@@ -136,7 +138,9 @@ public final class SoakRun {
           Fault fault = Fault.KILL_SERVICE;
           while (System.nanoTime() < end) {
             service = superviseFor(service, settings, audit, Math.min(end, nextFault) - System.nanoTime());
-            if (System.nanoTime() >= end) {
+            if (System.nanoTime() >= end - LAST_FAULT_BEFORE_END.toNanos()) {
+              // Input must still flow across each fault; a fault at the very end would only lengthen the run.
+              service = superviseFor(service, settings, audit, end - System.nanoTime());
               break;
             }
             if (fault == Fault.KILL_SERVICE) {
