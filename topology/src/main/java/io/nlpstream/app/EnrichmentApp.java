@@ -72,7 +72,7 @@ import org.slf4j.LoggerFactory;
  * as the process), so there is nothing to close after the analyzer. Thread safety:
  * {@link #close()} may be called from any thread, e.g. a shutdown hook, and is idempotent.
  */
-public final class EnrichmentApp implements AutoCloseable {
+public final class EnrichmentApp implements StreamsService {
 
   private static final Logger LOG = LoggerFactory.getLogger(EnrichmentApp.class);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
@@ -227,11 +227,15 @@ public final class EnrichmentApp implements AutoCloseable {
    * they are.
    */
   public static void createTopics(NlpstreamConfig config) {
+    createTopics(config, topics(config));
+  }
+
+  /** Creates those of {@code names} that do not exist yet, as {@link #createTopics(NlpstreamConfig)}. */
+  public static void createTopics(NlpstreamConfig config, List<String> names) {
     Map<String, Object> adminConfig = KafkaClientSettings.admin(config);
     adminConfig.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000);
     int partitions = config.getInt(NlpstreamConfig.TOPIC_PARTITIONS);
     short replication = config.getShort(NlpstreamConfig.TOPIC_REPLICATION_FACTOR);
-    List<String> names = topics(config);
     try (Admin admin = Admin.create(adminConfig)) {
       Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
       List<NewTopic> missing = names.stream()
@@ -332,11 +336,13 @@ public final class EnrichmentApp implements AutoCloseable {
   }
 
   /** Completes when Kafka Streams first reaches RUNNING. */
+  @Override
   public CompletableFuture<Void> running() {
     return running;
   }
 
   /** Completes with ERROR or NOT_RUNNING once Kafka Streams has stopped, for whatever reason. */
+  @Override
   public CompletableFuture<KafkaStreams.State> terminated() {
     return terminated;
   }
@@ -397,7 +403,8 @@ public final class EnrichmentApp implements AutoCloseable {
         : CloseOptions.GroupMembershipOperation.LEAVE_GROUP;
   }
 
-  private static RuntimeException closeStep(String what, ThrowingRunnable step, RuntimeException failure) {
+  /** Runs one close step; returns the first failure, later ones suppressed into it. Shared with {@link GenerationApp}. */
+  static RuntimeException closeStep(String what, ThrowingRunnable step, RuntimeException failure) {
     try {
       step.run();
       return failure;
@@ -412,11 +419,11 @@ public final class EnrichmentApp implements AutoCloseable {
   }
 
   @FunctionalInterface
-  private interface ThrowingRunnable {
+  interface ThrowingRunnable {
     void run() throws Exception;
   }
 
-  private static ThreadFactory daemon(String name) {
+  static ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);

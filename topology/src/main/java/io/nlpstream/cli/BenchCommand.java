@@ -3,6 +3,8 @@ package io.nlpstream.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nlpstream.app.EnrichmentApp;
+import io.nlpstream.app.GenerationApp;
+import io.nlpstream.app.Pipeline;
 import io.nlpstream.broker.EmbeddedKafkaBroker;
 import io.nlpstream.config.NlpstreamConfig;
 import io.nlpstream.models.batch.TokenBudget;
@@ -45,10 +47,18 @@ import picocli.CommandLine.Spec;
  * </ul>
  * Open-loop pacing (sends at fixed times, independent of responses) is used because a closed loop
  * hides queueing delay (coordinated omission).
+ *
+ * <p>The GPT stage ({@code --stage gpt|all}) is measured through the broker too, without the BERT
+ * stage: for each concurrency level C ({@code --gpt-concurrency}, default 8 and 32), C clients in a
+ * closed loop each write summary requests to the requests topic and wait for the committed output
+ * ({@link GenerationLoad}), against a GPT stage that decodes one request at a time
+ * ({@code gpt.max.batch.size=1}) and one that batches continuously ({@code gpt.max.batch.size=C}).
+ * Generated tokens/s and p50/p99 request latency, in the table and under {@code "gpt"} in the JSON.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Benchmarks the BERT stage through the embedded broker: one record per inference call vs the"
-        + " batched processor, plus the raw encoder without Kafka. Prints a table and one JSON line."})
+        + " batched processor, plus the raw encoder without Kafka; and the GPT stage: one request at a time vs"
+        + " continuous batching at 8 and 32 concurrent requests. Prints tables and one JSON line."})
 final class BenchCommand implements Callable<Integer> {
 
   private static final double PACED_FRACTION = 0.7;
@@ -77,15 +87,47 @@ final class BenchCommand implements Callable<Integer> {
           + " checkout, else the sample bundled in the jar.")
   Path data;
 
+  @Option(names = "--stage", paramLabel = "STAGE", defaultValue = "all",
+      description = "bert, gpt or all (default: ${DEFAULT-VALUE}).")
+  String stage;
+
+  @Option(names = "--gpt-concurrency", paramLabel = "C,...", defaultValue = "8,32", split = ",",
+      description = "Concurrent requests of the GPT runs (default: ${DEFAULT-VALUE}).")
+  List<Integer> gptConcurrency;
+
+  @Option(names = "--gpt-requests-per-client", paramLabel = "N", defaultValue = "2",
+      description = "Requests each GPT client sends per run (default: ${DEFAULT-VALUE}).")
+  int gptPerClient;
+
+  @Option(names = "--gpt-max-new-tokens", paramLabel = "N", defaultValue = "32",
+      description = "max_new_tokens of the GPT runs (default: ${DEFAULT-VALUE}).")
+  int gptMaxNewTokens;
+
   @Override
   public Integer call() throws IOException {
-    if (records < 1 || warmup < 0) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--records must be >= 1 and --warmup >= 0");
+    if (records < 1 || warmup < 0 || gptPerClient < 1 || gptMaxNewTokens < 1
+        || gptConcurrency.stream().anyMatch(c -> c < 1)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--records, --gpt-requests-per-client,"
+          + " --gpt-max-new-tokens and --gpt-concurrency must be >= 1 and --warmup >= 0");
     }
+    Pipeline.Stages stages = RunCommand.stages(stage);
     PrintWriter out = spec.commandLine().getOut();
     NlpstreamConfig base = configOptions.load(Map.of());
     BenchInputs.Texts inputs = BenchInputs.load(data != null ? data : BenchInputs.defaultDataDir(), records);
     System.err.println("nlpstream bench: " + records + " records per phase from " + inputs.origin());
+    ObjectNode root = new ObjectMapper().createObjectNode();
+    if (stages.bert()) {
+      bert(out, inputs, base, root);
+    }
+    if (stages.gpt()) {
+      gpt(out, inputs, base, root);
+    }
+    out.println(root);
+    out.flush();
+    return 0;
+  }
+
+  private void bert(PrintWriter out, BenchInputs.Texts inputs, NlpstreamConfig base, ObjectNode root) {
 
     PipelineLoad.Result single;
     PipelineLoad.Result batched;
@@ -107,9 +149,76 @@ final class BenchCommand implements Callable<Integer> {
     ratios.put("single_vs_batched_p99_latency", single.paced().p99Ms() / batched.paced().p99Ms());
 
     printTable(out, single, batched, raw, pacedRate, ratios);
-    out.println(json(single, batched, raw, pacedRate, ratios, base));
-    out.flush();
-    return 0;
+    root.setAll(json(single, batched, raw, pacedRate, ratios, base));
+  }
+
+  /** One GPT run: its mode, concurrency and figures. */
+  private record GptRun(String mode, int concurrency, GenerationLoad.Phase phase, double meanBatch) {}
+
+  private void gpt(PrintWriter out, BenchInputs.Texts inputs, NlpstreamConfig base, ObjectNode root) {
+    List<GptRun> runs = new ArrayList<>();
+    String model;
+    try (TempDirectory work = TempDirectory.create("nlpstream-bench-gpt-");
+         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().directory(work.resolve("kafka")).start()) {
+      model = null;
+      for (int c : gptConcurrency) {
+        for (String mode : List.of("one_at_a_time", "continuous")) {
+          String name = mode + "-c" + c;
+          Map<String, String> forced = new HashMap<>();
+          forced.put(NlpstreamConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+          forced.put(NlpstreamConfig.STATE_DIR, work.resolve("state-" + name).toString());
+          forced.put(NlpstreamConfig.GPT_APPLICATION_ID, "nlpstream-bench-gpt-" + name);
+          forced.put(NlpstreamConfig.TOPIC_GPT_REQUESTS, "bench.gpt." + name + ".requests");
+          forced.put(NlpstreamConfig.TOPIC_SUMMARIES, "bench.gpt." + name + ".summaries");
+          forced.put(NlpstreamConfig.TOPIC_REPLIES, "bench.gpt." + name + ".replies");
+          forced.put(NlpstreamConfig.TOPIC_DLQ, "bench.gpt." + name + ".dlq");
+          forced.put(NlpstreamConfig.GPT_MAX_BATCH_SIZE, String.valueOf(mode.equals("continuous") ? c : 1));
+          forced.put(NlpstreamConfig.GPT_MAX_NEW_TOKENS_SUMMARY, String.valueOf(gptMaxNewTokens));
+          forced.put(NlpstreamConfig.GPT_MAX_PENDING_PER_TASK, String.valueOf(Math.max(64, 2 * c)));
+          NlpstreamConfig config = configOptions.load(Map.of(), forced);
+          try (GenerationApp app = GenerationApp.start(config)) {
+            app.running().orTimeout(2, java.util.concurrent.TimeUnit.MINUTES).join();
+            model = app.stage().modelId();
+            // Warm-up: ONNX Runtime allocates on its first calls.
+            GenerationLoad.run(config, name + "-warmup", Math.min(c, 4), 1, inputs.texts());
+            long stepsBefore = app.stage().generator().stats().decodeSteps();
+            long rowsBefore = app.stage().generator().stats().decodedRows();
+            GenerationLoad.Phase phase = GenerationLoad.run(config, name, c, gptPerClient, inputs.texts());
+            long steps = app.stage().generator().stats().decodeSteps() - stepsBefore;
+            long rows = app.stage().generator().stats().decodedRows() - rowsBefore;
+            runs.add(new GptRun(mode, c, phase, steps == 0 ? 0 : (double) rows / steps));
+          }
+        }
+      }
+    }
+    Table t = new Table("GPT stage", "concurrency", "requests", "tokens/s", "p50 ms", "p99 ms", "mean batch");
+    for (GptRun r : runs) {
+      t.row(r.mode().replace('_', ' '), String.valueOf(r.concurrency()), String.valueOf(r.phase().requests()),
+          f1(r.phase().tokensPerSecond()), f1(r.phase().p50Ms()), f1(r.phase().p99Ms()), f1(r.meanBatch()));
+    }
+    out.println();
+    t.print(out);
+    ObjectNode gpt = root.putObject("gpt");
+    for (GptRun r : runs) {
+      ObjectNode n = child(gpt, "c" + r.concurrency()).putObject(r.mode());
+      n.put("tokens_per_s", round(r.phase().tokensPerSecond()));
+      n.put("p50_ms", round(r.phase().p50Ms()));
+      n.put("p99_ms", round(r.phase().p99Ms()));
+      n.put("mean_batch", round(r.meanBatch()));
+    }
+    for (int c : gptConcurrency) {
+      ObjectNode level = child(gpt, "c" + c);
+      double ratio = level.path("continuous").path("tokens_per_s").asDouble()
+          / level.path("one_at_a_time").path("tokens_per_s").asDouble();
+      level.put("continuous_vs_one_at_a_time_throughput", round(ratio));
+      out.printf(Locale.ROOT, "GPT continuous batching vs one at a time, %d concurrent: %.2fx tokens/s%n", c, ratio);
+    }
+    ObjectNode setup = gpt.putObject("setup");
+    setup.put("model", model);
+    setup.put("max_new_tokens", gptMaxNewTokens);
+    setup.put("requests_per_client", gptPerClient);
+    setup.put("cores", Runtime.getRuntime().availableProcessors());
+    setup.put("intra_op_threads", EnrichmentApp.intraOpThreads(base));
   }
 
   private NlpstreamConfig modeConfig(EmbeddedKafkaBroker broker, TempDirectory work, String mode, Map<String, String> imposed) {
@@ -182,8 +291,8 @@ final class BenchCommand implements Callable<Integer> {
     ratios.forEach((k, v) -> out.printf(Locale.ROOT, "%-36s %.2f%n", k, v));
   }
 
-  private static String json(PipelineLoad.Result single, PipelineLoad.Result batched, double raw, double pacedRate,
-                             Map<String, Double> ratios, NlpstreamConfig config) {
+  private static ObjectNode json(PipelineLoad.Result single, PipelineLoad.Result batched, double raw, double pacedRate,
+                                 Map<String, Double> ratios, NlpstreamConfig config) {
     ObjectMapper m = new ObjectMapper();
     ObjectNode root = m.createObjectNode();
     for (var e : List.of(Map.entry("single", single), Map.entry("batched", batched))) {
@@ -204,7 +313,11 @@ final class BenchCommand implements Callable<Integer> {
     c.put("batch_max_tokens", config.getInt(NlpstreamConfig.BATCH_MAX_TOKENS));
     c.put("batch_max_wait_ms", config.getLong(NlpstreamConfig.BATCH_MAX_WAIT_MS));
     c.put("processing_guarantee", config.getString(NlpstreamConfig.PROCESSING_GUARANTEE));
-    return root.toString();
+    return root;
+  }
+
+  private static ObjectNode child(ObjectNode parent, String name) {
+    return parent.get(name) instanceof ObjectNode existing ? existing : parent.putObject(name);
   }
 
   private static double round(double v) {

@@ -2,11 +2,12 @@ package io.nlpstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.nlpstream.app.EnrichmentApp;
 import io.nlpstream.app.KafkaClientSettings;
+import io.nlpstream.app.Pipeline;
 import io.nlpstream.broker.EmbeddedKafkaBroker;
 import io.nlpstream.config.NlpstreamConfig;
 import io.nlpstream.ops.Observability;
+import io.nlpstream.topology.GenerationCounters;
 import io.nlpstream.topology.PipelineCounters;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -41,19 +42,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The whole pipeline on one machine: an embedded Kafka broker, the enrichment service, a sample
- * file sent line by line, and every record followed until it is accounted for in the enriched
- * topic or the dead-letter topic (matched by its input partition and offset).
+ * The whole pipeline on one machine: an embedded Kafka broker, both stages (BERT and GPT, each its
+ * own Kafka Streams client), a sample file sent line by line, and every record followed until it is
+ * accounted for in the enriched topic or the dead-letter topic (matched by its input partition and
+ * offset), and every GPT request until it is answered in the summaries or replies topic or
+ * dead-lettered by the GPT stage (matched by input id and kind).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Starts an embedded Kafka broker and the enrichment service, sends each line of the input file as"
-        + " one record, waits until every record is enriched or dead-lettered, writes each output topic to"
-        + " <out>/<topic>.jsonl and an HTML report to <out>/report.html, and prints the results."})
+    description = {"Starts an embedded Kafka broker and the pipeline (BERT and GPT stages), sends each line of the"
+        + " input file as one record, waits until every record is enriched or dead-lettered and every routed one"
+        + " summarised or replied to, writes each output topic to <out>/<topic>.jsonl and an HTML report to"
+        + " <out>/report.html, and prints the results."})
 final class DemoCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   /** A free port for the operations endpoint, so that the demo never collides with a running service. */
   private static final Map<String, String> DEMO_DEFAULTS = Map.of(NlpstreamConfig.APPLICATION_ID, "nlpstream-demo",
+      NlpstreamConfig.GPT_APPLICATION_ID, "nlpstream-demo-generate",
+      // Short generations keep the demo within a few minutes on two cores.
+      NlpstreamConfig.GPT_MAX_NEW_TOKENS_SUMMARY, "48", NlpstreamConfig.GPT_MAX_NEW_TOKENS_REPLY, "32",
       NlpstreamConfig.METRICS_PORT, "0");
 
   @Spec
@@ -96,6 +103,7 @@ final class DemoCommand implements Callable<Integer> {
     long started = System.nanoTime();
     DemoResult result;
     PipelineCounters.Snapshot counts;
+    GenerationCounters.Snapshot generation;
     try (TempDirectory work = TempDirectory.create("nlpstream-demo-");
          EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().directory(work.resolve("kafka")).start()) {
       NlpstreamConfig config = configOptions.load(DEMO_DEFAULTS, Map.of(
@@ -112,14 +120,15 @@ final class DemoCommand implements Callable<Integer> {
         observability.address().ifPresent(a -> System.err.printf(
             "nlpstream demo: metrics at http://%s:%d/metrics, health at /health and /ready%n",
             a.getHostString(), a.getPort()));
-        try (EnrichmentApp app = EnrichmentApp.start(config, observability)) {
+        try (Pipeline app = Pipeline.start(config, Pipeline.Stages.ALL, observability)) {
           app.awaitRunning(Duration.ofMinutes(2));
           long sendStart = System.nanoTime();
           List<Sent> sent = send(config, lines);
           System.err.printf("nlpstream demo: sent %d records from %s to %s%n", sent.size(), file,
               config.getString(NlpstreamConfig.TOPIC_INPUT));
           result = collect(config, sent, sendStart, Duration.ofSeconds(timeoutSeconds));
-          counts = app.counters().snapshot();
+          counts = app.enrichment().counters().snapshot();
+          generation = app.generation().stage().counters().snapshot();
         }
       } catch (RuntimeException e) {
         work.keep();
@@ -132,11 +141,11 @@ final class DemoCommand implements Callable<Integer> {
     }
     result.writeFiles(out);
     result.printTable(stdout);
-    stdout.printf("Pipeline meters (the registry /metrics serves): %s%n", counts);
+    stdout.printf("Pipeline meters (the registry /metrics serves): BERT stage %s%n  GPT stage %s%n", counts, generation);
     double seconds = (System.nanoTime() - started) / 1e9;
     Path reportFile = report != null ? report : out.resolve("report.html");
     result.report(String.format(Locale.ROOT, "%d records from %s, %.1f s wall time", lines.size(), file, seconds),
-        counts).write(reportFile);
+        counts, generation).write(reportFile);
     stdout.printf("%nOutputs written to %s (%s). Report: %s. Wall time %.1f s.%n", out.toAbsolutePath(),
         String.join(", ", result.byTopic.keySet().stream().map(t -> t + ".jsonl").toList()),
         reportFile.toAbsolutePath(), seconds);
@@ -175,12 +184,16 @@ final class DemoCommand implements Callable<Integer> {
     String enriched = config.getString(NlpstreamConfig.TOPIC_ENRICHED);
     String dlq = config.getString(NlpstreamConfig.TOPIC_DLQ);
     String gpt = config.getString(NlpstreamConfig.TOPIC_GPT_REQUESTS);
+    String summaries = config.getString(NlpstreamConfig.TOPIC_SUMMARIES);
+    String replies = config.getString(NlpstreamConfig.TOPIC_REPLIES);
     String inputTopic = config.getString(NlpstreamConfig.TOPIC_INPUT);
-    DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq, sendStartNanos);
+    DemoResult result = new DemoResult(sent, inputTopic, enriched, gpt, dlq, summaries, replies, sendStartNanos);
     Progress progress = new Progress(sent.size());
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (TopicReader reader = new TopicReader(config, List.of(enriched, gpt, dlq), false)) {
-      while (result.pending() > 0 && System.nanoTime() < deadline) {
+    try (TopicReader reader = new TopicReader(config, List.of(enriched, gpt, dlq, summaries, replies), false)) {
+      // Done when every input and every GPT request read is accounted for and nothing committed is
+      // left unread (a routed request may become visible in a later poll than its enriched record).
+      while (System.nanoTime() < deadline && (result.pending() > 0 || !reader.caughtUp())) {
         for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200))) {
           result.add(r.topic(), r.value(), System.nanoTime());
         }
@@ -196,9 +209,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     progress.finish(result);
     if (result.pending() > 0) {
-      throw new CommandFailure(result.pending() + " of " + sent.size() + " records were neither enriched nor"
-          + " dead-lettered within " + timeout.toSeconds() + " s (--timeout); missing input lines: "
-          + result.missingLines());
+      throw new CommandFailure(result.pending() + " records or GPT requests were not accounted for within "
+          + timeout.toSeconds() + " s (--timeout); missing input lines: " + result.missingLines()
+          + "; unanswered GPT requests: " + result.unansweredRequests());
     }
     return result;
   }
@@ -212,7 +225,12 @@ final class DemoCommand implements Callable<Integer> {
     private final String inputTopic;
     private final String enrichedTopic;
     private final String gptTopic;
+    private final String summariesTopic;
+    private final String repliesTopic;
     private final Map<String, List<JsonNode>> byTopic = new LinkedHashMap<>();
+    /** GPT requests by {@code <kind>/<input id>}, and what answered each: a generation or a GPT-stage dead letter. */
+    private final Map<String, JsonNode> requests = new TreeMap<>();
+    private final Map<String, JsonNode> answers = new HashMap<>();
     private final Map<String, Sent> sentByCoordinates = new HashMap<>();
     private final Map<Integer, JsonNode> enrichedByLine = new TreeMap<>();
     private final Map<Integer, JsonNode> deadByLine = new TreeMap<>();
@@ -222,13 +240,16 @@ final class DemoCommand implements Callable<Integer> {
     private final List<Double> latencyMs = new ArrayList<>();
 
     DemoResult(List<Sent> sent, String inputTopic, String enrichedTopic, String gptTopic, String deadLetterTopic,
-               long sendStartNanos) {
+               String summariesTopic, String repliesTopic, long sendStartNanos) {
       this.sent = sent;
       this.sendStartNanos = sendStartNanos;
       this.inputTopic = inputTopic;
       this.enrichedTopic = enrichedTopic;
       this.gptTopic = gptTopic;
-      List.of(enrichedTopic, gptTopic, deadLetterTopic).forEach(t -> byTopic.put(t, new ArrayList<>()));
+      this.summariesTopic = summariesTopic;
+      this.repliesTopic = repliesTopic;
+      List.of(enrichedTopic, gptTopic, deadLetterTopic, summariesTopic, repliesTopic)
+          .forEach(t -> byTopic.put(t, new ArrayList<>()));
       sent.forEach(s -> sentByCoordinates.put(s.partition() + "@" + s.offset(), s));
     }
 
@@ -241,7 +262,19 @@ final class DemoCommand implements Callable<Integer> {
         String id = OutputRecords.text(node, "input_id");
         if (id != null) {
           gptById.put(id, node);
+          requests.put(OutputRecords.kind(node) + "/" + id, node);
         }
+        return;
+      }
+      if (topic.equals(summariesTopic) || topic.equals(repliesTopic)) {
+        answer(OutputRecords.kind(node) + "/" + OutputRecords.text(node, "input_id"), node, topic);
+        return;
+      }
+      if ("gpt".equals(OutputRecords.text(node, "stage"))) {
+        // A GPT-stage dead letter: its source is the request, its id the input id; the kind is in the request bytes.
+        String id = OutputRecords.text(node, "id");
+        String kind = OutputRecords.kindOfDeadLetteredRequest(node);
+        answer(kind + "/" + id, node, topic);
         return;
       }
       OutputRecords.Coordinates c = isEnriched ? OutputRecords.sourceOfEnriched(node) : OutputRecords.sourceOfDeadLetter(node);
@@ -260,7 +293,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** The HTML report: counts from the topics read back, labels of the enriched records, the registry's figures. */
-    DemoReport report(String title, PipelineCounters.Snapshot meters) {
+    DemoReport report(String title, PipelineCounters.Snapshot meters, GenerationCounters.Snapshot gpt) {
       Map<String, Long> counts = new LinkedHashMap<>();
       counts.put("sent to " + inputTopic, (long) sent.size());
       byTopic.forEach((topic, records) -> counts.put(topic, (long) records.size()));
@@ -291,6 +324,17 @@ final class DemoCommand implements Callable<Integer> {
               / meters.paddedTokens()));
       pipeline.put("mean inference time per batch", meters.batches() == 0 ? "-"
           : String.format(Locale.ROOT, "%.1f ms", meters.inferenceNanos() / 1e6 / meters.batches()));
+      pipeline.put("GPT stage: requests in", String.valueOf(gpt.requests()));
+      pipeline.put("GPT stage: summaries and replies", String.valueOf(gpt.generated()));
+      pipeline.put("GPT stage: duplicates skipped", String.valueOf(gpt.duplicates()));
+      pipeline.put("GPT stage: dead letters", gpt.deadLettersTotal() + " " + gpt.deadLetters());
+      pipeline.put("GPT stage: generated tokens", String.valueOf(gpt.generatedTokens()));
+      pipeline.put("GPT stage: decoder calls (prefill and decode steps)", String.valueOf(gpt.decoderCalls()));
+      pipeline.put("GPT stage: mean sequences per decoder call", gpt.decoderCalls() == 0 ? "-"
+          : String.format(Locale.ROOT, "%.1f", (double) gpt.decodedSequences() / gpt.decoderCalls()));
+      pipeline.put("GPT stage: generation throughput (tokens per second of decoder time)",
+          gpt.inferenceNanos() == 0 ? "-"
+              : String.format(Locale.ROOT, "%.1f", gpt.generatedTokens() / (gpt.inferenceNanos() / 1e9)));
       return new DemoReport(title, counts, reasons, List.copyOf(latencyMs), sentiment, topClass, entityTypes,
           pipeline);
     }
@@ -299,8 +343,22 @@ final class DemoCommand implements Callable<Integer> {
       return enrichedByLine.size() + deadByLine.size();
     }
 
+    private void answer(String key, JsonNode node, String topic) {
+      if (answers.putIfAbsent(key, node) != null) {
+        problems.add("GPT request " + key + " has more than one answer (a second one in " + topic + ")");
+      }
+    }
+
     int pending() {
-      return sent.size() - accounted();
+      return sent.size() - accounted() + (int) requests.keySet().stream().filter(k -> !answers.containsKey(k)).count();
+    }
+
+    int answered() {
+      return (int) requests.keySet().stream().filter(answers::containsKey).count();
+    }
+
+    String unansweredRequests() {
+      return requests.keySet().stream().filter(k -> !answers.containsKey(k)).collect(Collectors.joining(", "));
     }
 
     String missingLines() {
@@ -326,7 +384,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     void printTable(PrintWriter out) {
-      Table table = new Table("line", "id", "sentiment", "top class", "entities", "routed");
+      Table table = new Table("line", "id", "sentiment", "top class", "entities", "generated (GPT stage)");
       for (Sent s : sent) {
         JsonNode e = enrichedByLine.get(s.line());
         JsonNode d = deadByLine.get(s.line());
@@ -334,8 +392,8 @@ final class DemoCommand implements Callable<Integer> {
           String id = OutputRecords.text(e, "id");
           JsonNode gpt = id == null ? null : gptById.get(id);
           table.row(String.valueOf(s.line()), abbreviate(id, 22), OutputRecords.sentiment(e),
-              OutputRecords.topClass(e), abbreviate(OutputRecords.entities(e), 60),
-              gpt == null ? "" : OutputRecords.kind(gpt));
+              OutputRecords.topClass(e), abbreviate(OutputRecords.entities(e), 40),
+              gpt == null ? "" : generated(OutputRecords.kind(gpt), answers.get(OutputRecords.kind(gpt) + "/" + id)));
         } else if (d != null) {
           table.row(String.valueOf(s.line()), abbreviate(OutputRecords.text(d, "id"), 22),
               "DLQ " + OutputRecords.text(d, "reason"), "", abbreviate(OutputRecords.text(d, "message"), 60), "");
@@ -345,9 +403,22 @@ final class DemoCommand implements Callable<Integer> {
       Map<String, Long> reasons = deadByLine.values().stream()
           .collect(Collectors.groupingBy(n -> String.valueOf(OutputRecords.text(n, "reason")), TreeMap::new,
               Collectors.counting()));
-      out.printf("%nSent %d records: %d enriched, %d dead-lettered %s, %d routed to the GPT stage.%n",
-          sent.size(), enrichedByLine.size(), deadByLine.size(), reasons,
-          byTopic.get(gptTopic).size());
+      long gptDead = answers.values().stream().filter(n -> n.has("reason")).count();
+      out.printf("%nSent %d records: %d enriched, %d dead-lettered %s, %d routed to the GPT stage: %d summaries,"
+              + " %d replies, %d dead-lettered.%n",
+          sent.size(), enrichedByLine.size(), deadByLine.size(), reasons, requests.size(),
+          byTopic.get(summariesTopic).size(), byTopic.get(repliesTopic).size(), gptDead);
+    }
+
+    /** {@code reply: "the text"}, or the GPT stage's dead-letter reason. */
+    private static String generated(String kind, JsonNode answer) {
+      if (answer == null) {
+        return kind + ": (none)";
+      }
+      if (answer.has("reason")) {
+        return kind + ": DLQ " + OutputRecords.text(answer, "reason");
+      }
+      return kind + ": \"" + abbreviate(OutputRecords.text(answer, "text"), 60) + "\"";
     }
 
     /** Fails the command on duplicates or unmatched outputs, after they were shown. */
@@ -391,8 +462,9 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private String line(DemoResult r) {
-      return String.format("nlpstream demo: accounted for %d/%d records (%d enriched, %d dead-lettered) after %.1f s   ",
-          r.accounted(), total, r.enrichedByLine.size(), r.deadByLine.size(), (System.nanoTime() - start) / 1e9);
+      return String.format("nlpstream demo: accounted for %d/%d records (%d enriched, %d dead-lettered), %d/%d GPT"
+              + " requests answered after %.1f s   ", r.accounted(), total, r.enrichedByLine.size(),
+          r.deadByLine.size(), r.answered(), r.requests.size(), (System.nanoTime() - start) / 1e9);
     }
   }
 

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
  * 1 failure at run time, 2 bad usage or configuration (the message names the option, key or file).
  */
 @Command(name = "nlpstream", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "Streaming NLP on Apache Kafka: BERT enrichment (sentiment, entities, classes) inside Kafka Streams.",
+    description = "Streaming NLP on Apache Kafka: BERT enrichment (sentiment, entities, classes) and GPT summaries and"
+        + " replies inside Kafka Streams.",
     subcommands = {DemoCommand.class, RunCommand.class, BenchCommand.class, EvalCommand.class, ModelsCommand.class,
         ConfigDocsCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
 public final class NlpstreamCommand {

@@ -79,6 +79,19 @@ final class OutputRecords {
         .collect(Collectors.joining(", "));
   }
 
+  /**
+   * The kind of the request a GPT-stage dead letter carries (decoded from its {@code value_base64}),
+   * or {@code ?} when the request is not readable JSON.
+   */
+  static String kindOfDeadLetteredRequest(JsonNode deadLetter) {
+    String value = text(deadLetter, "value_base64");
+    if (value == null) {
+      return "?";
+    }
+    JsonNode request = parse(java.util.Base64.getDecoder().decode(value));
+    return request.isObject() ? kind(request) : "?";
+  }
+
   /** What a GPT request asks for: {@code summary} or {@code reply}. */
   static String kind(JsonNode gptRequest) {
     String kind = text(gptRequest, "kind");

@@ -1,6 +1,6 @@
 package io.nlpstream.cli;
 
-import io.nlpstream.app.EnrichmentApp;
+import io.nlpstream.app.Pipeline;
 import io.nlpstream.config.NlpstreamConfig;
 import io.nlpstream.ops.Observability;
 import java.util.Map;
@@ -12,16 +12,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
- * Runs the enrichment service against the configured Kafka cluster until the process is told to
- * stop. SIGTERM or SIGINT run a shutdown hook that closes the app (Kafka Streams commits and leaves
- * the group, then stage, analyzer and runtime close) and exits 0. Kafka Streams stopping by itself
- * on a fatal error exits 1. The operations endpoint ({@code metrics.port}) runs for the whole life
- * of the process.
+ * Runs the pipeline's stages ({@code --stage bert|gpt|all}, each its own Kafka Streams client)
+ * against the configured Kafka cluster until the process is told to stop. SIGTERM or SIGINT run a
+ * shutdown hook that closes the stages (each Kafka Streams client commits and leaves its group, then
+ * its stage and models close) and exits 0. Kafka Streams stopping by itself
+ * on a fatal error exits 1. The operations endpoint ({@code metrics.port}: {@code /metrics},
+ * {@code /health}, {@code /ready}) runs for the whole life of the process, one for all its stages.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-    description = "Runs the enrichment service against bootstrap.servers until stopped (SIGTERM = clean shutdown, exit 0).")
+    description = "Runs the pipeline against bootstrap.servers until stopped (SIGTERM = clean shutdown, exit 0).")
 final class RunCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
@@ -29,14 +31,21 @@ final class RunCommand implements Callable<Integer> {
   @Mixin
   ConfigOptions configOptions;
 
+  @Option(names = "--stage", paramLabel = "STAGE", defaultValue = "all",
+      description = "bert (text.in -> enriched, GPT requests), gpt (GPT requests -> summaries, replies) or all"
+          + " (both, each with its own Kafka Streams client and application id). Default: ${DEFAULT-VALUE}.")
+  String stage;
+
   @Override
   public Integer call() throws InterruptedException {
     NlpstreamConfig config = configOptions.load(Map.of());
-    // Up first: /health answers while the models load; /ready turns 200 once every stage runs.
+    Pipeline.Stages stages = stages(stage);
+    // Up first: /health answers while the models load; /ready turns 200 once every stage runs. One
+    // endpoint for the process, whichever stages it runs.
     Observability observability = Observability.start(config);
-    EnrichmentApp app;
+    Pipeline app;
     try {
-      app = EnrichmentApp.start(config, observability);
+      app = Pipeline.start(config, stages, observability);
     } catch (RuntimeException e) {
       observability.close();
       throw e;
@@ -55,13 +64,13 @@ final class RunCommand implements Callable<Integer> {
         return;
       }
       stopRequested.set(true);
-      LOG.info("shutdown requested: closing the enrichment service");
+      LOG.info("shutdown requested: closing the pipeline ({})", stages);
       int status = 0;
       try {
         closeAll.run();
         LOG.info("clean shutdown complete");
       } catch (RuntimeException e) {
-        LOG.error("the enrichment service did not close cleanly", e);
+        LOG.error("the pipeline did not close cleanly", e);
         status = 1;
       }
       System.out.flush();
@@ -72,7 +81,12 @@ final class RunCommand implements Callable<Integer> {
     }, "nlpstream-shutdown"));
     try {
       // No time limit on getting there: restoring a large buffer store may take a while.
-      app.running().thenRun(() -> LOG.info("enrichment running"));
+      if (app.enrichment() != null) {
+        app.enrichment().running().thenRun(() -> LOG.info("enrichment running"));
+      }
+      if (app.generation() != null) {
+        app.generation().running().thenRun(() -> LOG.info("generation running"));
+      }
       KafkaStreams.State end = app.terminated().get();
       if (stopRequested.get()) {
         // Stopped by the shutdown hook, which also ends the process.
@@ -83,7 +97,7 @@ final class RunCommand implements Callable<Integer> {
       throw new CommandFailure("Kafka Streams stopped by itself in state " + end
           + " (see the log above); committed work is kept and a restart resumes from it");
     } catch (ExecutionException e) {
-      throw new IllegalStateException("waiting for the enrichment service", e.getCause());
+      throw new IllegalStateException("waiting for the pipeline", e.getCause());
     } catch (RuntimeException e) {
       if (!stopRequested.get()) {
         exitingOnItsOwn.set(true);
@@ -91,5 +105,14 @@ final class RunCommand implements Callable<Integer> {
       }
       throw e;
     }
+  }
+
+  static Pipeline.Stages stages(String value) {
+    return switch (value) {
+      case "bert" -> Pipeline.Stages.BERT;
+      case "gpt" -> Pipeline.Stages.GPT;
+      case "all" -> Pipeline.Stages.ALL;
+      default -> throw new org.apache.kafka.common.config.ConfigException("--stage", value, "expected bert, gpt or all");
+    };
   }
 }

@@ -87,6 +87,30 @@ public final class NlpstreamConfig extends AbstractConfig {
   // --- Routing to the GPT stage ---
   public static final String ROUTING_RULES = "routing.rules";
 
+  // --- GPT stage ---
+  public static final String GPT_APPLICATION_ID = "gpt.application.id";
+  public static final String TOPIC_SUMMARIES = "topic.summaries";
+  public static final String TOPIC_REPLIES = "topic.replies";
+  public static final String GPT_MODEL = "gpt.model";
+  public static final String MODEL_CACHE_DIR = "model.cache.dir";
+  public static final String GPT_MAX_BATCH_SIZE = "gpt.max.batch.size";
+  public static final String GPT_MAX_BATCH_TOKENS = "gpt.max.batch.tokens";
+  public static final String GPT_MAX_QUEUED = "gpt.max.queued";
+  public static final String GPT_MAX_NEW_TOKENS_SUMMARY = "gpt.max.new.tokens.summary";
+  public static final String GPT_MAX_NEW_TOKENS_REPLY = "gpt.max.new.tokens.reply";
+  public static final String GPT_TEMPERATURE = "gpt.temperature";
+  public static final String GPT_TOP_K = "gpt.top.k";
+  public static final String GPT_TOP_P = "gpt.top.p";
+  public static final String GPT_SEED = "gpt.seed";
+  public static final String GPT_PROMPT_STYLE = "gpt.prompt.style";
+  public static final String GPT_TEMPLATE_SUMMARY = "gpt.template.summary";
+  public static final String GPT_TEMPLATE_REPLY = "gpt.template.reply";
+  public static final String GPT_STOP_STRINGS = "gpt.stop.strings";
+  public static final String GPT_FORWARD_INTERVAL_MS = "gpt.forward.interval.ms";
+  public static final String GPT_MAX_PENDING_PER_TASK = "gpt.max.pending.per.task";
+  public static final String GPT_MAX_BLOCK_MS = "gpt.max.block.ms";
+  public static final String GPT_ANSWERED_RETENTION_MS = "gpt.answered.retention.ms";
+
   // --- Operations ---
   public static final String METRICS_PORT = "metrics.port";
   public static final String METRICS_BIND_ADDRESS = "metrics.bind.address";
@@ -188,6 +212,70 @@ public final class NlpstreamConfig extends AbstractConfig {
               + " ignoring case; numberField = words (whitespace-separated words of the text) | entities | tokens."
               + " Whitespace around tokens is ignored; an empty rule between ';' is an error. Empty = no rules."
               + " Example: source=chat&sentiment=negative->reply;words>150->summary")
+      .define(GPT_APPLICATION_ID, Type.STRING, "nlpstream-generate", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Kafka Streams application id of the GPT stage (its own consumer group, stores and changelogs, so that it"
+              + " scales apart from the BERT stage, e.g. on GPU nodes only: 'nlpstream run --stage gpt').")
+      .define(TOPIC_SUMMARIES, Type.STRING, "text.summaries", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Output topic of the GPT stage for summary requests (schemas/generation.schema.json).")
+      .define(TOPIC_REPLIES, Type.STRING, "text.replies", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Output topic of the GPT stage for reply requests (schemas/generation.schema.json).")
+      .define(GPT_MODEL, Type.STRING, "minilm-gpt-dialog", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Model id (in the catalogue) of the GPT stage: a gpt-decoder bundle (a decoder-only language model with"
+              + " past key values in the Hugging Face ONNX layout).")
+      .define(MODEL_CACHE_DIR, Type.STRING, defaultModelCacheDir(), Importance.LOW,
+          "Where gpt-decoder bundles packaged in the nlpstream-models jar are extracted (sha256-verified) for"
+              + " ONNX Runtime, which loads them from files. Bundles in model.catalog.dir are used in place.")
+      .define(GPT_MAX_BATCH_SIZE, Type.INT, 16, Range.atLeast(1), Importance.MEDIUM,
+          "Most sequences the GPT stage decodes together (continuous batching: requests join and leave the running"
+              + " batch at every step). 1 = one request at a time.")
+      .define(GPT_MAX_BATCH_TOKENS, Type.INT, 8192, Range.atLeast(1), Importance.MEDIUM,
+          "Token budget of the running generation batch: the sum over its sequences of prompt tokens +"
+              + " max_new_tokens, reserved when a request joins (a running sequence is never evicted).")
+      .define(GPT_MAX_QUEUED, Type.INT, 256, Range.atLeast(1), Importance.LOW,
+          "Requests that may wait for a place in the generation batch. Beyond that the generator refuses new ones"
+              + " and the stream tasks keep them in their buffer store and offer them again at the next punctuation"
+              + " (a stream thread never blocks on the generator).")
+      .define(GPT_MAX_NEW_TOKENS_SUMMARY, Type.INT, 64, Range.atLeast(1), Importance.MEDIUM,
+          "Most tokens generated for one summary.")
+      .define(GPT_MAX_NEW_TOKENS_REPLY, Type.INT, 40, Range.atLeast(1), Importance.MEDIUM,
+          "Most tokens generated for one reply.")
+      .define(GPT_TEMPERATURE, Type.DOUBLE, 0.0, Range.between(0, 100), Importance.MEDIUM,
+          "Sampling temperature; 0 = greedy decoding (deterministic).")
+      .define(GPT_TOP_K, Type.INT, 0, Range.atLeast(0), Importance.LOW,
+          "Sample among the k most likely tokens only; 0 = no limit. Ignored when gpt.temperature=0.")
+      .define(GPT_TOP_P, Type.DOUBLE, 1.0, Range.between(1e-9, 1.0), Importance.LOW,
+          "Nucleus sampling: sample among the most likely tokens whose probability reaches p; 1 = no limit."
+              + " Ignored when gpt.temperature=0.")
+      .define(GPT_SEED, Type.LONG, 0L, Importance.LOW,
+          "Seed of sampling. Each request draws from its own stream seeded with this and its input id, so a"
+              + " request generated again (after an aborted transaction) gets the same text.")
+      .define(GPT_PROMPT_STYLE, Type.STRING, "", ValidString.in("", "plain", "chatml"), Importance.MEDIUM,
+          "Built-in prompt templates: plain (completion-style, base models) or chatml (Qwen-style instruct models)."
+              + " Empty = the style the model's bundle names (prompt_templates in its model.json), else plain.")
+      .define(GPT_TEMPLATE_SUMMARY, Type.STRING, "", Importance.LOW,
+          "Custom prompt template of summaries, replacing the style's: any text with {input} exactly once where the"
+              + " request text goes. It keeps the start of an overlong input and the style's stop strings. Empty ="
+              + " the style's template.")
+      .define(GPT_TEMPLATE_REPLY, Type.STRING, "", Importance.LOW,
+          "Custom prompt template of replies, as gpt.template.summary; it keeps the end of an overlong"
+              + " conversation. Empty = the style's template.")
+      .define(GPT_STOP_STRINGS, Type.LIST, "", Importance.LOW,
+          "Extra stop strings, comma-separated (Java properties escapes such as \\n apply in files): generation"
+              + " stops when the text contains one, and the text is cut before it. Added to the template's own.")
+      .define(GPT_FORWARD_INTERVAL_MS, Type.LONG, 10L, Range.atLeast(1), Importance.LOW,
+          "How often (wall-clock ms) each GPT stream task offers waiting requests to the generator again and"
+              + " forwards finished generations. Also the GPT stage's Kafka Streams poll.ms.")
+      .define(GPT_MAX_PENDING_PER_TASK, Type.INT, 64, Range.atLeast(1), Importance.LOW,
+          "Most requests one GPT stream task holds buffered (submitted or waiting). At the cap process() waits for"
+              + " a generation to finish, at most gpt.max.block.ms, which slows Kafka's poll loop.")
+      .define(GPT_MAX_BLOCK_MS, Type.LONG, 5000L, Range.atLeast(0), Importance.LOW,
+          "Longest a GPT stream task waits in process() at gpt.max.pending.per.task before taking the request into"
+              + " its buffer anyway; must stay well below the consumer's max.poll.interval.ms (300000 by default).")
+      .define(GPT_ANSWERED_RETENTION_MS, Type.LONG, 7L * 24 * 3600 * 1000, Range.atLeast(60_000), Importance.MEDIUM,
+          "Replay horizon of the GPT stage's answered store (ms): a request whose (input id, kind) was answered"
+              + " within this time (by request timestamps) is not generated again and gets no second output. A"
+              + " windowed store: older answers are dropped segment by segment, and its changelog is deleted after"
+              + " this time plus a day. Default 7 days, Kafka's default log retention.")
       .define(METRICS_PORT, Type.INT, 9464, Range.between(-1, 65535), Importance.MEDIUM,
           "TCP port of the operations endpoint: /metrics (Prometheus text format), /health (liveness), /ready"
               + " (readiness). 0 = a free port chosen at start-up (logged); -1 = no endpoint.")
@@ -317,6 +405,10 @@ public final class NlpstreamConfig extends AbstractConfig {
       def.configKeys().values().stream().filter(k -> k.type == Type.PASSWORD).forEach(k -> keys.add(k.name));
     }
     return Set.copyOf(keys);
+  }
+
+  private static String defaultModelCacheDir() {
+    return Path.of(System.getProperty("java.io.tmpdir"), "nlpstream-models").toString();
   }
 
   private static String defaultStateDir() {

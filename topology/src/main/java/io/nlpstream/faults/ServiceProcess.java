@@ -21,7 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One incarnation of the enrichment service, {@code nlpstream run --config FILE}, in a child JVM
+ * One incarnation of the enrichment service (the BERT stage), {@code nlpstream run --stage bert
+ * --config FILE}, in a child JVM
  * started from this process's own classpath (the built jar and {@code lib/}, or a test classpath),
  * with stdout and stderr going to a log file. Made to be hurt: {@link #kill()} is SIGKILL (no
  * shutdown hook, no commit, no leaving the group: a crash), {@link #stop(Duration)} is SIGTERM (the
@@ -56,8 +57,8 @@ public final class ServiceProcess implements AutoCloseable {
   }
 
   /**
-   * Starts {@code nlpstream run --config config}, logging to {@code log} (replaced). Returns at once;
-   * see {@link #awaitRunning(Duration)}.
+   * Starts {@code nlpstream run --stage bert --config config} (the BERT stage only), logging to
+   * {@code log} (replaced). Returns at once; see {@link #awaitRunning(Duration)}.
    *
    * @param name       for messages (e.g. "A#2")
    * @param jvmOptions options of the child JVM, e.g. {@code -Xmx768m}
@@ -67,7 +68,7 @@ public final class ServiceProcess implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.addAll(List.of("-cp", absoluteClassPath(), ExitWithParent.class.getName(),
-        "run", "--config", config.toAbsolutePath().toString()));
+        "run", "--stage", "bert", "--config", config.toAbsolutePath().toString()));
     try {
       Files.createDirectories(log.toAbsolutePath().getParent());
       Process p = new ProcessBuilder(command)

@@ -2,12 +2,11 @@
  * The operational surface of an nlpstream process, shared by every stage it runs.
  *
  * <pre>{@code
- * try (Observability ops = Observability.start(config)) {            // registry + health + HTTP on metrics.port
- *   EnrichmentApp bert = EnrichmentApp.start(config, ops);            // meters stage=bert, health bert.models, bert.streams
- *   // a GPT stage plugs in the same way: new PipelineCounters(ops.registry(), "gpt") for its meters
- *   // (generatedTokens(n) for tokens/s), ops.health().register("gpt.models", ...) and
- *   // ops.health().register("gpt.streams", new StreamsHealthCheck(streams, appId)), and
- *   // new KafkaStreamsMetrics(streams, Tags.of("stage", "gpt")).bindTo(ops.registry()).
+ * try (Observability ops = Observability.start(config);             // registry + health + HTTP on metrics.port
+ *      Pipeline pipeline = Pipeline.start(config, stages, ops)) {   // run --stage bert|gpt|all
+ *   // EnrichmentApp.start(config, ops): meters stage=bert, health bert.models, bert.streams
+ *   // GenerationApp.start(config, ops): meters stage=gpt,  health gpt.models,  gpt.streams
+ *   // each also binds its Kafka Streams client's metrics (consumer lag included), tagged with its stage
  * }
  * }</pre>
  *

@@ -5,7 +5,7 @@ package io.nlpstream.topology;
  * property of any record. The dead-letter handler fails the task on it (no dead letter), so the
  * records in flight stay in the buffer store and are processed by the next run.
  */
-public final class BertStageClosedException extends RuntimeException {
+public final class BertStageClosedException extends StageClosedException {
 
   public BertStageClosedException(String message) {
     super(message);

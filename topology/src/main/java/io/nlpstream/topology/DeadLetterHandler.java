@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>Policy</caption>
  *   <tr><th>exception</th><th>response</th></tr>
- *   <tr><td>{@link BertStageClosedException}, {@link InterruptException}, {@link StreamsException}
+ *   <tr><td>{@link StageClosedException} (BERT or GPT stage closed), {@link InterruptException}, {@link StreamsException}
  *       (state store, task migration: infrastructure)</td>
  *       <td>fail the task, no dead letter: the record is not at fault and is reprocessed after restart</td></tr>
  *   <tr><td>any exception of a punctuation (no record to blame)</td><td>fail: resuming would repeat it every few ms</td></tr>
@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * ({@link RecordLogContext}), never with the record's content; every dead letter is counted.
  *
  * <p>Configured by Kafka Streams from the streams properties: {@code errors.dead.letter.queue.topic.name}
- * (required) and, optionally, {@value StreamsSettings#COUNTERS} (a {@link PipelineCounters}).
+ * (required) and, optionally, {@value StreamsSettings#COUNTERS} (a {@link DeadLetterCounter}: the
+ * stage's counters).
  * Kafka Streams creates one instance per stream thread; instances are immutable after {@link #configure}.
  */
 public final class DeadLetterHandler
@@ -52,7 +53,7 @@ public final class DeadLetterHandler
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
 
   private String topic;
-  private PipelineCounters counters;
+  private DeadLetterCounter counters;
 
   @Override
   public void configure(Map<String, ?> configs) {
@@ -62,7 +63,7 @@ public final class DeadLetterHandler
           DeadLetterHandler.class.getSimpleName() + " needs the dead-letter topic");
     }
     this.topic = s;
-    this.counters = configs.get(StreamsSettings.COUNTERS) instanceof PipelineCounters c ? c : null;
+    this.counters = configs.get(StreamsSettings.COUNTERS) instanceof DeadLetterCounter c ? c : null;
   }
 
   @Override
@@ -177,7 +178,7 @@ public final class DeadLetterHandler
 
   private static boolean isInfrastructure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof BertStageClosedException || t instanceof InterruptException
+      if (t instanceof StageClosedException || t instanceof InterruptException
           || t instanceof InterruptedException || t instanceof StreamsException) {
         return true;
       }

@@ -5,18 +5,16 @@ import io.nlpstream.models.runtime.InferenceException;
 import io.nlpstream.topology.ParseResult.Accepted;
 import io.nlpstream.topology.ParseResult.Rejected;
 import java.time.Duration;
-import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.KeyValue;
 import org.slf4j.Logger;
@@ -27,19 +25,16 @@ import org.slf4j.LoggerFactory;
  * without ever losing a record.
  *
  * <h2>Durability</h2>
- * Kafka Streams commits a record's offset once {@code process()} has returned. So before returning,
- * {@code process()} writes the raw input record into the changelogged buffer store (key: partition
- * and offset); the record leaves the store only in the same step that forwards its result. Under
- * {@code exactly_once_v2} the store's changelog writes, the outputs and the offsets commit in one
- * transaction; under {@code at_least_once} the store is flushed before offsets commit. Either way
- * every record whose offset is committed is either forwarded or still in the store. On
- * {@link #init} (start, restart, rebalance: after Kafka Streams restored the store) every record the
- * store holds is resubmitted, in offset order, before any new record.
+ * The {@link DurableBuffer} (shared with the GPT stage) over the changelogged buffer store, key:
+ * partition and offset, value: the raw input record. {@code process()} writes the record there
+ * before returning; it leaves the store only in the step that forwards its result, in the same
+ * transaction. On {@link #init} (start, restart, rebalance: after Kafka Streams restored the store)
+ * every record the store holds is resubmitted, in offset order, before any new record.
  *
  * <h2>Order</h2>
- * The task keeps a FIFO of its records in input order. Results complete on the batcher thread in
- * any order (batches are sorted by length); this task forwards only the completed <em>prefix</em>
- * of its FIFO, from {@code process()} and from a wall-clock punctuation every
+ * The buffer keeps its records in input order ({@link DurableBuffer.Order#INPUT}). Results complete
+ * on the batcher thread in any order (batches are sorted by length); this task forwards only the
+ * completed <em>prefix</em>, from {@code process()} and from a wall-clock punctuation every
  * {@code bert.forward.interval.ms}. Hence: <b>for each input partition, the records this stage
  * emits (enriched, and the dead letters of the BERT stage) appear in input offset order</b>, and so
  * do the GPT requests derived from them. Parse-stage dead letters are emitted at once and are not
@@ -63,7 +58,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread-safe: Kafka Streams calls one instance from one stream thread.
  */
-final class EnrichmentProcessor implements Processor<String, ParsedInput, String, Object> {
+final class EnrichmentProcessor implements Processor<String, ParsedInput, String, Object>,
+    DurableBuffer.Handler<BufferKey, SourceRecord, EnrichmentProcessor.Pending> {
 
   private static final Logger LOG = LoggerFactory.getLogger(EnrichmentProcessor.class);
 
@@ -77,25 +73,19 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
   private final String deadLetterNode;
 
   private ProcessorContext<String, Object> context;
-  private KeyValueStore<BufferKey, SourceRecord> buffer;
+  private DurableBuffer<BufferKey, SourceRecord, Pending> buffer;
   private Cancellable punctuation;
-  private final ArrayDeque<Pending> fifo = new ArrayDeque<>();
-  /** {@code fifo.size()}, published for the buffered-records gauge (read by the scraping thread). */
-  private final AtomicInteger held = new AtomicInteger();
+  /** The stage's buffered-records gauge's hold on this task's buffer. */
   private PipelineCounters.Registration heldGauge;
 
   /** One record of this task between submission and forwarding. */
-  private sealed interface Pending {
-    BufferKey key();
-
+  sealed interface Pending extends DurableBuffer.Ticket {
     SourceRecord origin();
-
-    boolean isDone();
   }
 
   /** Submitted to the batcher at {@code submittedNanos} ({@link System#nanoTime()}). */
-  private record Submitted(BufferKey key, ParsedInput input, CompletableFuture<Analysis> analysis,
-                           long submittedNanos) implements Pending {
+  private record Submitted(ParsedInput input, CompletableFuture<Analysis> analysis, long submittedNanos)
+      implements Pending {
     @Override
     public SourceRecord origin() {
       return input.origin();
@@ -108,7 +98,7 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
   }
 
   /** Restored from the store but no longer valid input: resolves to a parse dead letter, in its turn. */
-  private record Refused(BufferKey key, SourceRecord origin, Rejected rejection) implements Pending {
+  private record Refused(SourceRecord origin, Rejected rejection) implements Pending {
     @Override
     public boolean isDone() {
       return true;
@@ -137,43 +127,38 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    this.buffer = context.getStateStore(storeName);
-    this.heldGauge = stage.counters().trackBuffered(held::get);
-    int restored = 0;
-    // The store iterates in key order = offset order (see BufferKey): restored records keep their order.
-    try (KeyValueIterator<BufferKey, SourceRecord> it = buffer.all()) {
-      while (it.hasNext()) {
-        KeyValue<BufferKey, SourceRecord> kv = it.next();
-        fifo.add(resubmit(kv.key, kv.value));
-        restored++;
-      }
-    }
-    held.set(fifo.size());
+    KeyValueStore<BufferKey, SourceRecord> store = context.getStateStore(storeName);
+    this.buffer = new DurableBuffer<>(store, this, DurableBuffer.Order.INPUT);
+    this.heldGauge = stage.counters().trackBuffered(buffer::publishedSize);
+    // BufferKey order = offset order: restored records keep their order.
+    List<KeyValue<BufferKey, SourceRecord>> restored = buffer.restore((a, b) -> a.key.compareTo(b.key));
     // One line per task assignment (start, rebalance, restart): which instance owns which partition
     // when, the first thing to look at after a rolling restart or a crash.
-    if (restored > 0) {
-      LOG.info("Task {}: started; resubmitted {} buffered record(s) from store {} (offsets {}..{})",
-          context.taskId(), restored, storeName, fifo.peekFirst().key().offset(), fifo.peekLast().key().offset());
+    if (!restored.isEmpty()) {
+      LOG.info("Task {}: started; resubmitted {} buffered record(s) from store {} (offsets {}..{})", context.taskId(),
+          restored.size(), storeName, restored.get(0).key.offset(), restored.get(restored.size() - 1).key.offset());
     } else {
       LOG.info("Task {}: started; nothing buffered in store {}", context.taskId(), storeName);
     }
-    punctuation = context.schedule(forwardInterval, PunctuationType.WALL_CLOCK_TIME, now -> forwardCompleted());
+    punctuation = context.schedule(forwardInterval, PunctuationType.WALL_CLOCK_TIME, now -> buffer.forwardCompleted());
   }
 
-  private Pending resubmit(BufferKey key, SourceRecord origin) {
+  /** Resubmits a restored record: it is parsed again (deterministic), and refused if it no longer parses. */
+  @Override
+  public Pending submit(BufferKey key, SourceRecord origin) {
     ParseResult parsed = parser.parse(origin);
     if (parsed instanceof Accepted accepted) {
       ParsedInput input = new ParsedInput(origin, accepted.event());
-      return new Submitted(key, input, stage.submit(input.event().text()), System.nanoTime());
+      return new Submitted(input, stage.submit(input.event().text()), System.nanoTime());
     }
-    return new Refused(key, origin, (Rejected) parsed);
+    return new Refused(origin, (Rejected) parsed);
   }
 
   @Override
   public void process(Record<String, ParsedInput> record) {
     ParsedInput input = record.value();
     BufferKey key = BufferKey.of(input.origin());
-    if (buffer.get(key) != null) {
+    if (buffer.contains(key)) {
       // Redelivered after a failure (at_least_once) while its first delivery is still buffered and was
       // resubmitted on init: the buffered copy will be forwarded; a second one would be a duplicate.
       LOG.debug("Task {}: {} is already buffered; not submitting it twice", context.taskId(), key);
@@ -181,19 +166,17 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     }
     long now = System.nanoTime();
     CompletableFuture<Analysis> analysis = stage.submit(input.event().text());
-    buffer.put(key, input.origin());
-    fifo.add(new Submitted(key, input, analysis, now));
-    held.set(fifo.size());
-    forwardCompleted();
-    while (fifo.size() >= maxPending) {
+    buffer.add(key, input.origin(), new Submitted(input, analysis, now));
+    buffer.forwardCompleted();
+    while (buffer.size() >= maxPending) {
       awaitHead();
-      forwardCompleted();
+      buffer.forwardCompleted();
     }
   }
 
   /** Blocks until the oldest pending record's result is in (it may have failed: that is an outcome too). */
   private void awaitHead() {
-    if (fifo.peekFirst() instanceof Submitted head) {
+    if (buffer.oldestTicket().orElse(null) instanceof Submitted head) {
       try {
         head.analysis().get();
       } catch (ExecutionException | java.util.concurrent.CancellationException e) {
@@ -206,32 +189,24 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     }
   }
 
-  /**
-   * Forwards, in FIFO order, every record from the head up to the first unfinished one, and removes
-   * each from the store right after forwarding it (same transaction under exactly-once).
-   */
-  private void forwardCompleted() {
-    Pending head;
-    while ((head = fifo.peekFirst()) != null && head.isDone()) {
-      Outcome outcome = resolve(head);
-      if (outcome instanceof Outcome.Enriched enriched) {
-        EnrichedEvent event = enriched.event();
-        Record<String, Object> out = new Record<>(event.id(), event, head.origin().timestamp(), new RecordHeaders());
-        context.forward(out, enrichedNode);
-        context.forward(out, routeNode);
-        stage.counters().enriched();
-      } else if (outcome instanceof Outcome.DeadLettered dead) {
-        DeadLetter letter = dead.letter();
-        context.forward(new Record<>(letter.recordKey(), (Object) letter, head.origin().timestamp(),
-            new RecordHeaders()), deadLetterNode);
-        stage.counters().deadLetter(letter.reason(), letter.stage());
-      }
-      if (head instanceof Submitted submitted) {
-        stage.counters().forwarded(System.nanoTime() - submitted.submittedNanos());
-      }
-      buffer.delete(head.key());
-      fifo.removeFirst();
-      held.set(fifo.size());
+  /** Forwards one finished record (the buffer then deletes it from the store, same transaction). */
+  @Override
+  public void complete(BufferKey key, SourceRecord origin, Pending pending) {
+    Outcome outcome = resolve(pending);
+    if (outcome instanceof Outcome.Enriched enriched) {
+      EnrichedEvent event = enriched.event();
+      Record<String, Object> out = new Record<>(event.id(), event, origin.timestamp(), new RecordHeaders());
+      context.forward(out, enrichedNode);
+      context.forward(out, routeNode);
+      stage.counters().enriched();
+    } else if (outcome instanceof Outcome.DeadLettered dead) {
+      DeadLetter letter = dead.letter();
+      context.forward(new Record<>(letter.recordKey(), (Object) letter, origin.timestamp(),
+          new RecordHeaders()), deadLetterNode);
+      stage.counters().deadLetter(letter.reason(), letter.stage());
+    }
+    if (pending instanceof Submitted submitted) {
+      stage.counters().forwarded(System.nanoTime() - submitted.submittedNanos());
     }
   }
 
@@ -244,7 +219,7 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     CompletableFuture<Analysis> future = submitted.analysis();
     if (future.isCancelled()) {
       throw new BertStageClosedException("BERT stage closed while task " + context.taskId() + " had "
-          + fifo.size() + " record(s) in flight; they stay buffered for the next run");
+          + buffer.size() + " record(s) in flight; they stay buffered for the next run");
     }
     Analysis analysis;
     try {
@@ -287,12 +262,11 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     if (punctuation != null) {
       punctuation.cancel();
     }
-    if (!fifo.isEmpty()) {
-      LOG.info("Task {}: closing with {} record(s) in flight; they stay in store {}", context.taskId(), fifo.size(),
+    if (buffer != null && buffer.size() > 0) {
+      LOG.info("Task {}: closing with {} record(s) in flight; they stay in store {}", context.taskId(), buffer.size(),
           storeName);
+      buffer.clear();
     }
-    fifo.clear();
-    held.set(0);
     if (heldGauge != null) {
       heldGauge.close();
     }

@@ -84,7 +84,10 @@ public final class EnrichmentTopology {
         .withLoggingEnabled(java.util.Map.of());
   }
 
-  /** The pipeline stage a processor node belongs to (for dead letters made by the exception handler). */
+  /**
+   * The pipeline stage a processor node of this or the {@link GenerationTopology} belongs to (for
+   * dead letters made by the exception handler).
+   */
   static Stage stageOf(String node) {
     if (node == null) {
       return Stage.BERT;
@@ -94,6 +97,10 @@ public final class EnrichmentTopology {
       case PARSE_NODE -> Stage.PARSE;
       case ROUTE_NODE -> Stage.ROUTE;
       case ENRICHED_SINK, GPT_REQUESTS_SINK, DEAD_LETTER_SINK -> Stage.PRODUCE;
+      case GenerationTopology.SOURCE_NODE -> Stage.DESERIALIZE;
+      case GenerationTopology.GENERATE_NODE -> Stage.GPT;
+      case GenerationTopology.SUMMARIES_SINK, GenerationTopology.REPLIES_SINK, GenerationTopology.DEAD_LETTER_SINK ->
+          Stage.PRODUCE;
       default -> Stage.BERT;
     };
   }

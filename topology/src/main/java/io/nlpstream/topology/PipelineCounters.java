@@ -23,8 +23,10 @@ import java.util.function.IntSupplier;
 /**
  * The meters of one pipeline stage ({@code bert}, {@code gpt}) in a Micrometer registry: records in,
  * out and dead-lettered by reason and step, batch sizes and tokens, inference and in-stage latency,
- * buffered and queued records, generated tokens. The registry is the one source of truth: the
- * {@link #snapshot()} the command line prints reads these meters, and {@code /metrics} serves them.
+ * buffered and queued records; for the GPT stage also the running sequences, generated and prompt
+ * tokens, duplicates skipped and offers its generator refused. The registry is the one source of truth: the
+ * {@link #snapshot()} the command line prints (and the GPT stage's {@link GenerationCounters}) read
+ * these meters, and {@code /metrics} serves them.
  * Every meter carries the tag {@code stage}; {@link #METERS} lists them all (the README's metrics
  * table is generated from it, and a unit test holds the two together).
  *
@@ -36,7 +38,7 @@ import java.util.function.IntSupplier;
  * meters from the registry (the registry itself belongs to the process). A closed instance still
  * answers {@link #snapshot()}.
  */
-public final class PipelineCounters implements AutoCloseable {
+public final class PipelineCounters implements DeadLetterCounter, AutoCloseable {
 
   /** Tag of every meter: the pipeline stage ({@code bert}, {@code gpt}), as in {@code run --stage}. */
   public static final String STAGE_TAG = "stage";
@@ -51,12 +53,23 @@ public final class PipelineCounters implements AutoCloseable {
   public static final String STAGE_LATENCY = "nlpstream.stage.latency";
   public static final String BUFFERED = "nlpstream.buffered.records";
   public static final String QUEUED = "nlpstream.batcher.queued.records";
+  public static final String RUNNING = "nlpstream.generator.running.sequences";
   public static final String GENERATED_TOKENS = "nlpstream.generated.tokens";
+  public static final String PROMPT_TOKENS = "nlpstream.prompt.tokens";
+  public static final String DUPLICATES = "nlpstream.records.duplicate";
+  public static final String REFUSED = "nlpstream.batcher.refused";
   public static final String MODEL_INFO = "nlpstream.model.loaded";
 
   /** Output kinds of {@link #RECORDS_OUT} written by the BERT stage. */
   public static final String OUTPUT_ENRICHED = "enriched";
   public static final String OUTPUT_GPT_REQUEST = "gpt_request";
+  /** Output kinds of {@link #RECORDS_OUT} written by the GPT stage (the request kinds). */
+  public static final String OUTPUT_SUMMARY = "summary";
+  public static final String OUTPUT_REPLY = "reply";
+
+  /** The stage names, as in {@code run --stage} and the {@value #STAGE_TAG} tag. */
+  public static final String BERT = "bert";
+  public static final String GPT = "gpt";
 
   /**
    * One meter of the catalogue.
@@ -75,31 +88,49 @@ public final class PipelineCounters implements AutoCloseable {
       new MeterDoc(RECORDS_IN, Meter.Type.COUNTER, null, List.of(STAGE_TAG),
           "Input records read by the stage's first step (valid or not)."),
       new MeterDoc(RECORDS_OUT, Meter.Type.COUNTER, null, List.of(STAGE_TAG, "output"),
-          "Records written, by output: enriched, gpt_request (BERT stage); the GPT stage adds its own."),
+          "Records written, by output: enriched, gpt_request (BERT stage); summary, reply (GPT stage)."),
       new MeterDoc(DEAD_LETTERS, Meter.Type.COUNTER, null, List.of(STAGE_TAG, "reason", "step"),
           "Records sent to the dead-letter topic, by reason code and by the step that refused them (the"
-              + " dead letter's 'stage' field: parse, bert, route, produce, deserialize)."),
+              + " dead letter's 'stage' field: parse, bert, route, gpt, produce, deserialize)."),
       new MeterDoc(BATCH_SIZE, Meter.Type.DISTRIBUTION_SUMMARY, "records", List.of(STAGE_TAG),
-          "Texts per inference batch (histogram; _count = batches run)."),
+          "Texts per inference batch; GPT stage: sequences per decoder call, prefill or decode step, i.e. the"
+              + " continuous batch (histogram; _count = batches or decoder calls run)."),
       new MeterDoc(BATCH_TOKENS, Meter.Type.DISTRIBUTION_SUMMARY, "tokens", List.of(STAGE_TAG),
-          "Real tokens per inference batch (histogram)."),
+          "Real tokens per inference batch; GPT stage: tokens fed to a decoder call (the prompts for a prefill,"
+              + " one per sequence for a decode step) (histogram)."),
       new MeterDoc(BATCH_PADDED_TOKENS, Meter.Type.DISTRIBUTION_SUMMARY, "tokens", List.of(STAGE_TAG),
           "Padded tokens per batch (batch size x longest): what the model computed; 1 - tokens/padded is the"
               + " padding waste."),
       new MeterDoc(INFERENCE_LATENCY, Meter.Type.TIMER, "seconds", List.of(STAGE_TAG),
-          "Wall time of one batch's inference call (histogram)."),
+          "Wall time of one batch's inference call; GPT stage: of one decoder call, prefill or decode step"
+              + " (histogram)."),
       new MeterDoc(STAGE_LATENCY, Meter.Type.TIMER, "seconds", List.of(STAGE_TAG),
           "Time from a record entering the stage's batching processor to its result being forwarded:"
-              + " queueing, batching, inference and in-order release (histogram)."),
+              + " queueing, batching, inference and in-order release; GPT stage: from the request entering the"
+              + " stage's buffer to its output being forwarded, i.e. the wait for admission and the whole generation"
+              + " (histogram)."),
       new MeterDoc(BUFFERED, Meter.Type.GAUGE, "records", List.of(STAGE_TAG),
-          "Records held in the stage's buffer stores (submitted, not yet forwarded), over all its tasks."),
+          "Records held in the stage's buffer stores (submitted or waiting, not yet forwarded), over all its"
+              + " tasks."),
       new MeterDoc(QUEUED, Meter.Type.GAUGE, "records", List.of(STAGE_TAG),
-          "Records waiting in the batcher for a batch (not yet being inferred)."),
+          "Records waiting in the batcher for a batch (not yet being inferred); GPT stage: requests waiting for a"
+              + " place in the running batch."),
+      new MeterDoc(RUNNING, Meter.Type.GAUGE, "sequences", List.of(STAGE_TAG),
+          "Sequences in the generator's running batch (GPT stage): decoded together at every step, between"
+              + " admission and their last token."),
       new MeterDoc(GENERATED_TOKENS, Meter.Type.COUNTER, "tokens", List.of(STAGE_TAG),
           "Tokens generated (GPT stage); rate() of it is the generation throughput in tokens/s."),
+      new MeterDoc(PROMPT_TOKENS, Meter.Type.COUNTER, "tokens", List.of(STAGE_TAG),
+          "Prompt tokens of the generations forwarded (GPT stage): template and kept input, what prefill computed."),
+      new MeterDoc(DUPLICATES, Meter.Type.COUNTER, null, List.of(STAGE_TAG),
+          "Input records skipped as duplicates, with no model call and no output (GPT stage: a request whose input"
+              + " id and kind was answered within gpt.answered.retention.ms or is in flight)."),
+      new MeterDoc(REFUSED, Meter.Type.COUNTER, null, List.of(STAGE_TAG),
+          "Submissions the batcher refused because its queue was full (GPT stage, gpt.max.queued): the record stays"
+              + " buffered and is offered again; a steady rate means the stage is saturated."),
       new MeterDoc(MODEL_INFO, Meter.Type.GAUGE, null, List.of(STAGE_TAG, "role", "model"),
           "1 for each model role the stage serves, with the model id and version (e.g. role=sentiment,"
-              + " model=minilm-heads@1): which models this process runs."));
+              + " model=minilm-heads@1; role=generator for the GPT stage): which models this process runs."));
 
   private static final double[] SIZE_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
   private static final double[] TOKEN_BUCKETS =
@@ -107,7 +138,7 @@ public final class PipelineCounters implements AutoCloseable {
   private static final Duration[] INFERENCE_BUCKETS = millis(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
       10_000, 30_000);
   private static final Duration[] STAGE_BUCKETS = millis(5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000,
-      30_000, 60_000);
+      30_000, 60_000, 120_000, 300_000);
 
   private final MeterRegistry registry;
   private final String stage;
@@ -122,12 +153,14 @@ public final class PipelineCounters implements AutoCloseable {
   private final Timer stageLatency;
   private final Set<IntSupplier> buffered = ConcurrentHashMap.newKeySet();
   private final Set<IntSupplier> queued = ConcurrentHashMap.newKeySet();
+  private final Set<IntSupplier> running = ConcurrentHashMap.newKeySet();
   private final Set<Meter> registered = ConcurrentHashMap.newKeySet();
-  private volatile Counter generatedTokens;
+  /** Counters of the GPT stage's hooks, by meter name: registered up front for {@code gpt}, on first use otherwise. */
+  private final Map<String, Counter> stageCounters = new ConcurrentHashMap<>();
 
   /** The BERT stage's meters in a registry of their own (tests, tools that only read {@link #snapshot()}). */
   public PipelineCounters() {
-    this(new SimpleMeterRegistry(), "bert");
+    this(new SimpleMeterRegistry(), BERT);
   }
 
   /**
@@ -141,7 +174,15 @@ public final class PipelineCounters implements AutoCloseable {
     this.stageTags = Tags.of(STAGE_TAG, stage);
     this.in = keep(Counter.builder(RECORDS_IN).description(doc(RECORDS_IN)).tags(stageTags).register(registry));
     // Registered up front so that dashboards see zeros rather than no series.
-    recordOutCounter(OUTPUT_ENRICHED);
+    if (GPT.equals(stage)) {
+      recordOutCounter(OUTPUT_SUMMARY);
+      recordOutCounter(OUTPUT_REPLY);
+      for (String name : List.of(GENERATED_TOKENS, PROMPT_TOKENS, DUPLICATES, REFUSED)) {
+        stageCounter(name);
+      }
+    } else {
+      recordOutCounter(OUTPUT_ENRICHED);
+    }
     this.batchSize = keep(DistributionSummary.builder(BATCH_SIZE).description(doc(BATCH_SIZE)).baseUnit("records")
         .tags(stageTags).serviceLevelObjectives(SIZE_BUCKETS).register(registry));
     this.batchTokens = keep(DistributionSummary.builder(BATCH_TOKENS).description(doc(BATCH_TOKENS))
@@ -156,9 +197,14 @@ public final class PipelineCounters implements AutoCloseable {
         .tags(stageTags).register(registry));
     keep(Gauge.builder(QUEUED, queued, PipelineCounters::sum).description(doc(QUEUED)).baseUnit("records")
         .tags(stageTags).register(registry));
+    if (GPT.equals(stage)) {
+      keep(Gauge.builder(RUNNING, running, PipelineCounters::sum).description(doc(RUNNING)).baseUnit("sequences")
+          .tags(stageTags).register(registry));
+    }
   }
 
   /** The stage these meters are tagged with. */
+  @Override
   public String stage() {
     return stage;
   }
@@ -187,6 +233,7 @@ public final class PipelineCounters implements AutoCloseable {
   }
 
   /** One record sent to the dead-letter topic, refused by {@code step} for {@code reason}. */
+  @Override
   public void deadLetter(DeadLetterReason reason, Stage step) {
     String key = reason.code() + "/" + step.code();
     deadLetters.computeIfAbsent(key, k -> keep(Counter.builder(DEAD_LETTERS).description(doc(DEAD_LETTERS))
@@ -215,17 +262,22 @@ public final class PipelineCounters implements AutoCloseable {
 
   /** Tokens generated (the GPT stage's hook; its rate is the generation throughput). */
   public void generatedTokens(long tokens) {
-    Counter c = generatedTokens;
-    if (c == null) {
-      synchronized (this) {
-        if (generatedTokens == null) {
-          generatedTokens = keep(Counter.builder(GENERATED_TOKENS).description(doc(GENERATED_TOKENS)).baseUnit("tokens")
-              .tags(stageTags).register(registry));
-        }
-        c = generatedTokens;
-      }
-    }
-    c.increment(tokens);
+    stageCounter(GENERATED_TOKENS).increment(tokens);
+  }
+
+  /** Prompt tokens of a generation forwarded (GPT stage). */
+  public void promptTokens(long tokens) {
+    stageCounter(PROMPT_TOKENS).increment(tokens);
+  }
+
+  /** One input record skipped as a duplicate: no model call, no output (GPT stage). */
+  public void duplicate() {
+    stageCounter(DUPLICATES).increment();
+  }
+
+  /** One submission the batcher refused for now, its queue being full (GPT stage); it is offered again. */
+  public void refused() {
+    stageCounter(REFUSED).increment();
   }
 
   /**
@@ -243,6 +295,15 @@ public final class PipelineCounters implements AutoCloseable {
     return () -> queued.remove(records);
   }
 
+  /**
+   * Adds a source to the {@value #RUNNING} gauge (the generator's running sequences), served for the
+   * GPT stage only. Thread-safe supplier.
+   */
+  public Registration trackRunning(IntSupplier sequences) {
+    running.add(sequences);
+    return () -> running.remove(sequences);
+  }
+
   /** Publishes {@value #MODEL_INFO} = 1 for each role and its model ({@code role -> id@version}). */
   public void modelInfo(Map<String, String> models) {
     models.forEach((role, model) -> keep(Gauge.builder(MODEL_INFO, () -> 1).description(doc(MODEL_INFO))
@@ -258,19 +319,60 @@ public final class PipelineCounters implements AutoCloseable {
     registered.clear();
     buffered.clear();
     queued.clear();
+    running.clear();
   }
 
   /** A consistent-enough copy for printing (each meter is read atomically, not all together). */
   public Snapshot snapshot() {
+    return new Snapshot(inCount(), outCount(OUTPUT_ENRICHED), outCount(OUTPUT_GPT_REQUEST), deadLettersByReason(),
+        batchSize.count(), (long) batchSize.totalAmount(), (long) batchTokens.totalAmount(),
+        (long) paddedTokens.totalAmount(), inferenceNanos());
+  }
+
+  /** Input records read so far. */
+  long inCount() {
+    return (long) in.count();
+  }
+
+  /** Records written so far to {@code output}. */
+  long outCount(String output) {
+    Counter c = out.get(output);
+    return c == null ? 0 : (long) c.count();
+  }
+
+  /** Dead letters by reason code, in code order, zero counts omitted. */
+  Map<String, Long> deadLettersByReason() {
     Map<String, Long> byReason = new TreeMap<>();
     deadLetters.values().forEach(c -> byReason.merge(c.getId().getTag("reason"), (long) c.count(), Long::sum));
     byReason.values().removeIf(v -> v == 0);
-    Map<String, Long> byOutput = new TreeMap<>();
-    out.forEach((k, c) -> byOutput.put(k, (long) c.count()));
-    return new Snapshot((long) in.count(), byOutput.getOrDefault(OUTPUT_ENRICHED, 0L),
-        byOutput.getOrDefault(OUTPUT_GPT_REQUEST, 0L), Collections.unmodifiableMap(byReason), batchSize.count(),
-        (long) batchSize.totalAmount(), (long) batchTokens.totalAmount(), (long) paddedTokens.totalAmount(),
-        (long) inferenceLatency.totalTime(TimeUnit.NANOSECONDS));
+    return Collections.unmodifiableMap(byReason);
+  }
+
+  /** The count of one of the GPT stage's counters ({@value #GENERATED_TOKENS}, {@value #DUPLICATES}, ...). */
+  long stageCount(String name) {
+    Counter c = stageCounters.get(name);
+    return c == null ? 0 : (long) c.count();
+  }
+
+  /** Inference batches (GPT stage: decoder calls) run, the items in them, and the time they took. */
+  long batches() {
+    return batchSize.count();
+  }
+
+  long batchedItems() {
+    return (long) batchSize.totalAmount();
+  }
+
+  long inferenceNanos() {
+    return (long) inferenceLatency.totalTime(TimeUnit.NANOSECONDS);
+  }
+
+  private Counter stageCounter(String name) {
+    return stageCounters.computeIfAbsent(name, n -> {
+      Counter.Builder b = Counter.builder(n).description(doc(n)).tags(stageTags);
+      String unit = METERS.stream().filter(m -> m.name().equals(n)).findFirst().orElseThrow().baseUnit();
+      return keep((unit == null ? b : b.baseUnit(unit)).register(registry));
+    });
   }
 
   private Counter recordOutCounter(String output) {

@@ -13,6 +13,8 @@ public enum Stage {
   BERT,
   /** Routing of enriched records to the GPT stage. */
   ROUTE,
+  /** The GPT stage: reading a generation request, generating, building the output record. */
+  GPT,
   /** Serializing or sending an output record. */
   PRODUCE;
 

@@ -17,7 +17,9 @@ import org.apache.kafka.streams.StreamsConfig;
  *   <li>byte-array default serdes (the topology names its serdes per node; inputs are read as bytes
  *       so that the parse step, not a deserializer, sees invalid UTF-8 and bad JSON);</li>
  *   <li>{@link DeadLetterHandler} as processing, deserialization and production exception handler,
- *       with {@code errors.dead.letter.queue.topic.name} = {@code topic.dlq};</li>
+ *       with {@code errors.dead.letter.queue.topic.name} = {@code topic.dlq}; the processing handler
+ *       also for global processing (Kafka 5.0's default), told to the main consumer too so that its
+ *       assignor does not warn about it;</li>
  *   <li>{@code poll.ms} = {@code bert.forward.interval.ms}: an idle stream thread blocks in poll at
  *       most that long, so wall-clock punctuations that forward finished results are not delayed by
  *       the default 100 ms;</li>
@@ -50,6 +52,32 @@ public final class StreamsSettings {
    * @throws ConfigException when {@code bootstrap.servers} is empty
    */
   public static Properties enrichment(NlpstreamConfig config) {
+    return common(config, config.getString(NlpstreamConfig.APPLICATION_ID),
+        config.getLong(NlpstreamConfig.BERT_FORWARD_INTERVAL_MS));
+  }
+
+  /** {@link #enrichment(NlpstreamConfig)} plus the stage's counters for the dead-letter handler. */
+  public static Properties enrichment(NlpstreamConfig config, BertStage stage) {
+    Properties p = enrichment(config);
+    p.put(COUNTERS, stage.counters());
+    return p;
+  }
+
+  /**
+   * Properties of the GPT stage's own Kafka Streams client: as {@link #enrichment(NlpstreamConfig)},
+   * but {@code application.id} = {@code gpt.application.id} and {@code poll.ms} =
+   * {@code gpt.forward.interval.ms}; the stage's {@link GenerationCounters} for the handler.
+   *
+   * @throws ConfigException when {@code bootstrap.servers} is empty
+   */
+  public static Properties generation(NlpstreamConfig config, GptStage stage) {
+    Properties p = common(config, config.getString(NlpstreamConfig.GPT_APPLICATION_ID),
+        config.getLong(NlpstreamConfig.GPT_FORWARD_INTERVAL_MS));
+    p.put(COUNTERS, stage.counters());
+    return p;
+  }
+
+  private static Properties common(NlpstreamConfig config, String applicationId, long pollMs) {
     String bootstrap = config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS);
     if (bootstrap == null || bootstrap.isBlank()) {
       throw new ConfigException(NlpstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
@@ -57,7 +85,7 @@ public final class StreamsSettings {
     }
     Properties p = new Properties();
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(NlpstreamConfig.APPLICATION_ID));
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.getString(NlpstreamConfig.PROCESSING_GUARANTEE));
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.getLong(NlpstreamConfig.COMMIT_INTERVAL_MS));
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(NlpstreamConfig.STREAM_THREADS));
@@ -66,20 +94,18 @@ public final class StreamsSettings {
     p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
     p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
-    // No global stores here; enabling it silences the start-up warning and matches Kafka 5.0's default.
+    // No global stores here; enabling it matches Kafka 5.0's default.
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    // Kafka Streams' partition assignor builds a StreamsConfig of its own from the main consumer's
+    // configuration, which does not carry the key above, and that config warns "Processing exception
+    // handler is not enabled for the GlobalThread" on every start (Kafka 4.4). The key is not a
+    // topology setting, so a TopologyConfig does not help; handing it to the main consumer does.
+    p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.getString(NlpstreamConfig.TOPIC_DLQ));
-    p.put(StreamsConfig.POLL_MS_CONFIG, config.getLong(NlpstreamConfig.BERT_FORWARD_INTERVAL_MS));
+    p.put(StreamsConfig.POLL_MS_CONFIG, pollMs);
     p.putAll(config.kafkaOverrides());
-    return p;
-  }
-
-  /** {@link #enrichment(NlpstreamConfig)} plus the stage's counters for the dead-letter handler. */
-  public static Properties enrichment(NlpstreamConfig config, BertStage stage) {
-    Properties p = enrichment(config);
-    p.put(COUNTERS, stage.counters());
     return p;
   }
 }

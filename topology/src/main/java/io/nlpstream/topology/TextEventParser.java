@@ -102,12 +102,24 @@ public final class TextEventParser {
   }
 
   public ParseResult parse(SourceRecord record) {
+    JsonObject read = readObject(record);
+    return read.rejected() != null ? read.rejected() : validate(read.object(), record);
+  }
+
+  /** The JSON object of a record value, or why there is none (exactly one of the two is set). */
+  record JsonObject(ObjectNode object, Rejected rejected) {}
+
+  /**
+   * Steps 1 to 5 of the class comment up to {@code not_object}: size, UTF-8, JSON, object. Shared
+   * with the GPT stage's request parser, which validates other fields.
+   */
+  JsonObject readObject(SourceRecord record) {
     byte[] bytes = record.value();
     if (bytes == null) {
-      return new Rejected(DeadLetterReason.NOT_JSON, "value is null (a tombstone); expected a JSON object");
+      return rejected(DeadLetterReason.NOT_JSON, "value is null (a tombstone); expected a JSON object");
     }
     if (bytes.length > maxInputBytes) {
-      return new Rejected(DeadLetterReason.TOO_LARGE,
+      return rejected(DeadLetterReason.TOO_LARGE,
           "value is " + bytes.length + " bytes, over " + NlpstreamConfig.MAX_INPUT_BYTES + "=" + maxInputBytes);
     }
     CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
@@ -120,7 +132,7 @@ public final class TextEventParser {
       result = decoder.flush(out);
     }
     if (result.isError()) {
-      return new Rejected(DeadLetterReason.INVALID_UTF8,
+      return rejected(DeadLetterReason.INVALID_UTF8,
           "invalid UTF-8: " + result.length() + " bad byte(s) at byte offset " + in.position());
     }
     out.flip();
@@ -129,41 +141,30 @@ public final class TextEventParser {
     try {
       root = mapper.readTree(out.toString());
     } catch (StreamConstraintsException e) {
-      return new Rejected(DeadLetterReason.TOO_LARGE, describe(e));
+      return rejected(DeadLetterReason.TOO_LARGE, describe(e));
     } catch (JsonProcessingException e) {
-      return new Rejected(DeadLetterReason.NOT_JSON, describe(e));
+      return rejected(DeadLetterReason.NOT_JSON, describe(e));
     }
     if (root == null || root.isMissingNode()) {
-      return new Rejected(DeadLetterReason.NOT_JSON, "value is empty or only whitespace");
+      return rejected(DeadLetterReason.NOT_JSON, "value is empty or only whitespace");
     }
     if (!root.isObject()) {
-      return new Rejected(DeadLetterReason.NOT_OBJECT, "expected a JSON object, got " + typeName(root));
+      return rejected(DeadLetterReason.NOT_OBJECT, "expected a JSON object, got " + typeName(root));
     }
-    return validate((ObjectNode) root, record);
+    return new JsonObject((ObjectNode) root, null);
+  }
+
+  private static JsonObject rejected(DeadLetterReason reason, String message) {
+    return new JsonObject(null, new Rejected(reason, message));
   }
 
   private ParseResult validate(ObjectNode obj, SourceRecord record) {
     JsonNode text = present(obj, "text");
-    if (text == null) {
-      return new Rejected(DeadLetterReason.MISSING_TEXT, "field 'text' is missing or null");
-    }
-    if (!text.isTextual()) {
-      return wrongType("text", "a string", text);
+    Rejected badText = checkText(text);
+    if (badText != null) {
+      return badText;
     }
     String textValue = text.textValue();
-    if (textValue.length() > maxTextChars) {
-      return new Rejected(DeadLetterReason.TOO_LARGE, "field 'text' is " + textValue.length() + " chars, over "
-          + NlpstreamConfig.MAX_TEXT_CHARS + "=" + maxTextChars);
-    }
-    if (textValue.isBlank()) {
-      return new Rejected(DeadLetterReason.EMPTY_TEXT,
-          textValue.isEmpty() ? "field 'text' is empty" : "field 'text' holds only whitespace");
-    }
-    int surrogate = unpairedSurrogate(textValue);
-    if (surrogate >= 0) {
-      return new Rejected(DeadLetterReason.INVALID_UTF8, "field 'text' holds an unpaired UTF-16 surrogate at char "
-          + surrogate + " (a \\uD800-\\uDFFF escape); it has no UTF-8 form");
-    }
 
     String id = record.derivedId();
     JsonNode idNode = present(obj, "id");
@@ -226,13 +227,43 @@ public final class TextEventParser {
     return new Accepted(new TextEvent(id, textValue, strings[0], strings[1], task, (ObjectNode) metadata, timestamp));
   }
 
+  /**
+   * Why {@code text} (the node of field {@code text}, null when absent) is not a valid text, or null
+   * when it is: {@code missing_text}, {@code wrong_type}, {@code too_large} (over
+   * {@code max.text.chars}, checked before any other work on the text), {@code empty_text},
+   * {@code invalid_utf8}. Shared with the GPT stage's request parser.
+   */
+  Rejected checkText(JsonNode text) {
+    if (text == null) {
+      return new Rejected(DeadLetterReason.MISSING_TEXT, "field 'text' is missing or null");
+    }
+    if (!text.isTextual()) {
+      return wrongType("text", "a string", text);
+    }
+    String textValue = text.textValue();
+    if (textValue.length() > maxTextChars) {
+      return new Rejected(DeadLetterReason.TOO_LARGE, "field 'text' is " + textValue.length() + " chars, over "
+          + NlpstreamConfig.MAX_TEXT_CHARS + "=" + maxTextChars);
+    }
+    if (textValue.isBlank()) {
+      return new Rejected(DeadLetterReason.EMPTY_TEXT,
+          textValue.isEmpty() ? "field 'text' is empty" : "field 'text' holds only whitespace");
+    }
+    int surrogate = unpairedSurrogate(textValue);
+    if (surrogate >= 0) {
+      return new Rejected(DeadLetterReason.INVALID_UTF8, "field 'text' holds an unpaired UTF-16 surrogate at char "
+          + surrogate + " (a \\uD800-\\uDFFF escape); it has no UTF-8 form");
+    }
+    return null;
+  }
+
   /** The field's node, or null when it is absent or JSON null. */
-  private static JsonNode present(ObjectNode obj, String field) {
+  static JsonNode present(ObjectNode obj, String field) {
     JsonNode node = obj.get(field);
     return node == null || node.isNull() ? null : node;
   }
 
-  private static Rejected wrongType(String field, String expected, JsonNode actual) {
+  static Rejected wrongType(String field, String expected, JsonNode actual) {
     return new Rejected(DeadLetterReason.WRONG_TYPE,
         "field '" + field + "' must be " + expected + ", got " + typeName(actual));
   }
@@ -272,7 +303,7 @@ public final class TextEventParser {
     return e.getOriginalMessage() + where;
   }
 
-  private static String abbreviate(String s) {
+  static String abbreviate(String s) {
     return s.length() <= 40 ? s : s.substring(0, 40) + "...";
   }
 }

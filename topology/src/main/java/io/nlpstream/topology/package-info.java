@@ -1,6 +1,8 @@
 /**
- * The BERT-stage Kafka Streams topology: text events in, enriched events, GPT requests and dead
- * letters out.
+ * The Kafka Streams topologies: the BERT stage (text events in, enriched events, GPT requests and
+ * dead letters out; {@link io.nlpstream.topology.EnrichmentTopology}) and the GPT stage (GPT
+ * requests in, summaries, replies and dead letters out; {@link io.nlpstream.topology.GenerationTopology}),
+ * each run by its own Kafka Streams client.
  *
  * <pre>
  * BertStage stage = BertStage.start(analyzer, config);            // process-wide batcher; not the analyzer's owner
@@ -25,6 +27,14 @@
  *       replay anyway, and re-parsing it after a restart is cheap and deterministic; a record that
  *       no longer parses under a changed configuration is dead-lettered in its turn.</li>
  * </ul>
+ * <pre>
+ * GptStage gpt = GptStage.start(generator, config);                 // over the process-wide generator; not its owner
+ * Topology generation = GenerationTopology.create(config, gpt);
+ * Properties gptProps = StreamsSettings.generation(config, gpt);    // gpt.application.id, its own client
+ * </pre>
+ * Both stages keep their records in flight in a {@link io.nlpstream.topology.DurableBuffer}; the
+ * GPT stage adds an answered store so that no request is generated twice
+ * ({@link io.nlpstream.topology.GenerationProcessor}).
  * Durability and order are argued on {@link io.nlpstream.topology.EnrichmentProcessor}; the failure
  * policy is in one place, {@link io.nlpstream.topology.DeadLetterHandler}; record formats are the
  * JSON Schemas in {@code schemas/} (see {@code schemas/README.md}).

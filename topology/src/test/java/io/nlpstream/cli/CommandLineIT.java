@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nlpstream.app.GptBundles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -18,7 +21,8 @@ import picocli.CommandLine;
 
 /**
  * The command-line contract other checks rely on, run in-process on the embedded broker with the
- * real models: {@code demo} on the bundled sample, and {@code bench} (small) ending in its JSON line.
+ * real models (the GPT stage: the default model when present, else the tiny GPT-2 fixture):
+ * {@code demo} on the bundled sample, and {@code bench} (small) ending in its JSON line.
  */
 class CommandLineIT {
 
@@ -34,7 +38,14 @@ class CommandLineIT {
     CommandLine cli = NlpstreamCommand.commandLine();
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
-    return cli.execute(args);
+    List<String> all = new ArrayList<>(List.of(args));
+    for (Map.Entry<String, String> e : GptBundles.settings(tmp.resolve("catalog"), false).entrySet()) {
+      all.add("--set");
+      all.add(e.getKey() + "=" + e.getValue());
+    }
+    all.add("--set");
+    all.add("model.cache.dir=" + tmp.resolve("models"));
+    return cli.execute(all.toArray(String[]::new));
   }
 
   @Test
@@ -47,8 +58,26 @@ class CommandLineIT {
     assertThat(exit).as("demo exit code; stderr:\n%s", err).isZero();
     List<String> enriched = Files.readAllLines(tmp.resolve("out/text.enriched.jsonl"), StandardCharsets.UTF_8);
     List<String> dead = Files.readAllLines(tmp.resolve("out/text.dlq.jsonl"), StandardCharsets.UTF_8);
-    assertThat(tmp.resolve("out/text.gpt.requests.jsonl")).exists();
+    List<String> requests = Files.readAllLines(tmp.resolve("out/text.gpt.requests.jsonl"), StandardCharsets.UTF_8);
+    List<String> summaries = Files.readAllLines(tmp.resolve("out/text.summaries.jsonl"), StandardCharsets.UTF_8);
+    List<String> replies = Files.readAllLines(tmp.resolve("out/text.replies.jsonl"), StandardCharsets.UTF_8);
     assertThat(enriched.size() + dead.size()).isEqualTo(lines);
+    // The sample routes some records (task fields, negative chats, a long report): one answer each.
+    assertThat(requests).isNotEmpty();
+    assertThat(summaries.size() + replies.size()).isEqualTo(requests.size());
+    Set<String> answered = new TreeSet<>();
+    for (String g : summaries) {
+      answered.add("summary/" + JSON.readTree(g).path("input_id").asText());
+    }
+    for (String g : replies) {
+      answered.add("reply/" + JSON.readTree(g).path("input_id").asText());
+    }
+    Set<String> asked = new TreeSet<>();
+    for (String r : requests) {
+      JsonNode n = JSON.readTree(r);
+      asked.add(n.path("kind").asText() + "/" + n.path("input_id").asText());
+    }
+    assertThat(answered).isEqualTo(asked);
     Set<String> reasons = new TreeSet<>();
     for (String d : dead) {
       reasons.add(JSON.readTree(d).path("reason").asText());
@@ -58,12 +87,15 @@ class CommandLineIT {
         "wrong_type", "invalid_value", "invalid_utf8", "too_large");
     assertThat(out.toString())
         .contains("Sent " + lines + " records: " + enriched.size() + " enriched, " + dead.size() + " dead-lettered")
+        .contains(requests.size() + " routed to the GPT stage: " + summaries.size() + " summaries, " + replies.size()
+            + " replies, 0 dead-lettered")
         .contains("DLQ invalid_utf8");
   }
 
   @Test
   void benchEndsWithOneJsonLine() throws Exception {
-    int exit = execute("bench", "--records", "40", "--warmup", "10");
+    int exit = execute("bench", "--records", "40", "--warmup", "10", "--gpt-concurrency", "1,4",
+        "--gpt-requests-per-client", "2", "--gpt-max-new-tokens", "8");
 
     assertThat(exit).as("bench exit code; stderr:\n%s", err).isZero();
     String[] lines = out.toString().strip().split("\n");
@@ -77,5 +109,15 @@ class CommandLineIT {
     assertThat(result.path("raw_encoder_records_per_s").asDouble()).isPositive();
     assertThat(result.path("ratios").path("batched_vs_single_throughput").isNumber()).isTrue();
     assertThat(result.path("setup").path("records").asInt()).isEqualTo(40);
+    for (String level : List.of("c1", "c4")) {
+      for (String mode : List.of("one_at_a_time", "continuous")) {
+        JsonNode run = result.path("gpt").path(level).path(mode);
+        assertThat(run.path("tokens_per_s").asDouble()).as("gpt.%s.%s.tokens_per_s", level, mode).isPositive();
+        assertThat(run.path("p99_ms").asDouble()).isGreaterThanOrEqualTo(run.path("p50_ms").asDouble());
+      }
+    }
+    assertThat(result.path("gpt").path("c4").path("continuous").path("mean_batch").asDouble())
+        .as("four concurrent requests share decode steps").isGreaterThan(1.0);
+    assertThat(result.path("gpt").path("c4").path("one_at_a_time").path("mean_batch").asDouble()).isEqualTo(1.0);
   }
 }

@@ -29,6 +29,7 @@ class MetricsReferenceTest {
     c.generatedTokens(3);
     c.trackBuffered(() -> 1);
     c.trackQueued(() -> 1);
+    c.trackRunning(() -> 1);
     c.modelInfo(Map.of("generator", "tiny-gpt@1"));
 
     String scrape = registry.scrape();

@@ -114,7 +114,9 @@ class DeployManifestsTest {
       String test = String.join(" ", list(map(service, "healthcheck"), "test").stream().map(String::valueOf).toList());
       assertThat(test).contains(OpsHttpServer.READY_PATH).contains("/" + config.getInt(NlpstreamConfig.METRICS_PORT));
       assertThat(isLoopback(config.getString(NlpstreamConfig.METRICS_BIND_ADDRESS))).as(e.getKey()).isFalse();
-      assertThat(list(service, "command")).contains("run", "--stage");
+      List<Object> command = list(service, "command");
+      assertThat(command).as(e.getKey()).startsWith("run", "--stage");
+      assertThat(command.get(2)).as("compose service %s runs its own stage", e.getKey()).isEqualTo(e.getKey());
     }
     assertThat(stages).as("the BERT and the GPT stage").isEqualTo(2);
   }
@@ -154,6 +156,24 @@ class DeployManifestsTest {
   }
 
   @Test
+  void oneDeploymentPerStageEachRunningItsStage() throws IOException {
+    for (Path overlay : OVERLAYS) {
+      Build build = build(overlay);
+      List<String> stages = new ArrayList<>();
+      for (Map<String, Object> deployment : ofKind(build, "Deployment")) {
+        List<Map<String, Object>> containers = containersOf(deployment);
+        assertThat(containers).as(name(deployment)).hasSize(1);
+        List<Object> args = list(containers.get(0), "args");
+        assertThat(args).as(name(deployment)).startsWith("run", "--stage");
+        String stage = stageOf(containers.get(0));
+        assertThat(name(deployment)).as("the Deployment of stage %s", stage).isEqualTo("nlpstream-" + stage);
+        stages.add(stage);
+      }
+      assertThat(stages).as(overlay.toString()).containsExactlyInAnyOrder("bert", "gpt");
+    }
+  }
+
+  @Test
   void kedaScalesEachStageOnItsInputAtMostToItsPartitions() throws IOException {
     for (Path overlay : OVERLAYS) {
       Build build = build(overlay);
@@ -185,7 +205,11 @@ class DeployManifestsTest {
               assertThat(topic).isEqualTo(config.getString(NlpstreamConfig.TOPIC_INPUT));
               assertThat(string(md, "consumerGroup")).isEqualTo(config.getString(NlpstreamConfig.APPLICATION_ID));
             }
-            case "gpt" -> assertThat(topic).isEqualTo(config.getString(NlpstreamConfig.TOPIC_GPT_REQUESTS));
+            case "gpt" -> {
+              assertThat(topic).isEqualTo(config.getString(NlpstreamConfig.TOPIC_GPT_REQUESTS));
+              // The GPT stage's own Kafka Streams application, not the BERT stage's group.
+              assertThat(string(md, "consumerGroup")).isEqualTo(config.getString(NlpstreamConfig.GPT_APPLICATION_ID));
+            }
             default -> throw new AssertionError("unknown stage " + stage + " in " + name(deployment));
           }
         }
@@ -203,7 +227,8 @@ class DeployManifestsTest {
         NlpstreamConfig config = NlpstreamConfig.of(effectiveConfig(build, c));
         assertThat(topics).contains(config.getString(NlpstreamConfig.TOPIC_INPUT),
             config.getString(NlpstreamConfig.TOPIC_ENRICHED), config.getString(NlpstreamConfig.TOPIC_DLQ),
-            config.getString(NlpstreamConfig.TOPIC_GPT_REQUESTS));
+            config.getString(NlpstreamConfig.TOPIC_GPT_REQUESTS), config.getString(NlpstreamConfig.TOPIC_SUMMARIES),
+            config.getString(NlpstreamConfig.TOPIC_REPLIES));
       }
     }
   }

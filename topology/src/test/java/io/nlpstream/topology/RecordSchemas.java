@@ -27,6 +27,7 @@ final class RecordSchemas {
   static final String ENRICHED_EVENT = "enriched-event";
   static final String DEAD_LETTER = "dead-letter";
   static final String GPT_REQUEST = "gpt-request";
+  static final String GENERATION = "generation";
 
   static final Path DIR = Path.of("..", "schemas");
   /** Reads decimals exactly, so that tests can check that numbers pass through unchanged. */

@@ -4,14 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.nlpstream.config.NlpstreamConfig;
+import io.nlpstream.testing.CapturedLogs;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StreamsSettingsTest {
 
@@ -80,6 +87,30 @@ class StreamsSettingsTest {
     ScriptedAnalyzer analyzer = new ScriptedAnalyzer();
     try (BertStage stage = BertStage.start(analyzer, config)) {
       assertThat(StreamsSettings.enrichment(config, stage)).containsEntry(StreamsSettings.COUNTERS, stage.counters());
+    }
+  }
+
+  /**
+   * Kafka Streams 4.4 warns "Processing exception handler is not enabled for the GlobalThread" from
+   * the StreamsConfig its partition assignor derives from the main consumer's configuration. A real
+   * client built with our properties (both stages') must start without it: the warning is noise in
+   * every log, and would hide a real one.
+   */
+  @Test
+  void aKafkaStreamsClientWithTheseSettingsDoesNotWarnAboutTheGlobalThread(@TempDir Path state) {
+    NlpstreamConfig config = NlpstreamConfig.of(Map.of(NlpstreamConfig.BOOTSTRAP_SERVERS, "127.0.0.1:1",
+        NlpstreamConfig.STATE_DIR, state.toString()));
+    try (GptStage stage = GptStage.start(new ScriptedGenerator(), config)) {
+      for (Properties p : List.of(StreamsSettings.enrichment(config), StreamsSettings.generation(config, stage))) {
+        Topology topology = new Topology();
+        topology.addSource("in", "in").addSink("out", "out", "in");
+        try (CapturedLogs logs = CapturedLogs.start()) {
+          KafkaStreams streams = new KafkaStreams(topology, p);   // builds the consumers and their assignor
+          streams.close(Duration.ofSeconds(10));
+          assertThat(logs.lines()).as("the client was built and logged").isNotEmpty();
+          assertThat(logs.lines()).noneSatisfy(l -> assertThat(l.message()).contains("GlobalThread"));
+        }
+      }
     }
   }
 

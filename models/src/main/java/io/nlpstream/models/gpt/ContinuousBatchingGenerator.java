@@ -214,6 +214,16 @@ final class ContinuousBatchingGenerator implements Generator {
         runningCount.get(), waitingNow);
   }
 
+  @Override
+  public boolean isRunning() {
+    lock.lock();
+    try {
+      return !closed && loop.isAlive();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Cancels what has not finished, stops the loop and releases the session and tokenizer. Idempotent. */
   @Override
   public void close() {
@@ -447,9 +457,15 @@ final class ContinuousBatchingGenerator implements Generator {
     FloatBuffer out = logits(n, len);
     long start = System.nanoTime();
     session.forward(n, len, 0, in.ids(), in.mask(), in.positions(), cache.emptyPast(), cache.staging(n, len), out);
-    prefillNanos.addAndGet(System.nanoTime() - start);
+    long nanos = System.nanoTime() - start;
+    prefillNanos.addAndGet(nanos);
     prefills.incrementAndGet();
     prefillRows.addAndGet(n);
+    int tokens = 0;
+    for (long[] row : rows) {
+      tokens += row.length;
+    }
+    called(DecoderCallListener.Phase.PREFILL, n, tokens, n * len, nanos);
     return out;
   }
 
@@ -469,10 +485,12 @@ final class ContinuousBatchingGenerator implements Generator {
     FloatBuffer out = logits(b, 1);
     long start = System.nanoTime();
     session.forward(b, 1, past, ids, mask, positions, cache.past(), cache.present(1), out);
-    decodeNanos.addAndGet(System.nanoTime() - start);
+    long nanos = System.nanoTime() - start;
+    decodeNanos.addAndGet(nanos);
     cache.commit(1);
     decodeSteps.incrementAndGet();
     decodedRows.addAndGet(b);
+    called(DecoderCallListener.Phase.DECODE, b, b, b, nanos);
     long now = System.nanoTime();
     for (int r = 0; r < b; r++) {
       Sequence s = running.get(r);
@@ -505,9 +523,11 @@ final class ContinuousBatchingGenerator implements Generator {
     int len = in.length();
     FloatBuffer out = logits(b, len);
     long start = System.nanoTime();
+    long nanos;
     try {
       session.forward(b, len, 0, in.ids(), in.mask(), in.positions(), cache.emptyPast(), null, out);
-      decodeNanos.addAndGet(System.nanoTime() - start);
+      nanos = System.nanoTime() - start;
+      decodeNanos.addAndGet(nanos);
     } catch (InferenceException e) {
       LOG.warn("generator {}: full recompute over {} sequences failed; failing them", modelId, b, e);
       failAll(running, e);
@@ -516,6 +536,11 @@ final class ContinuousBatchingGenerator implements Generator {
     }
     decodeSteps.incrementAndGet();
     decodedRows.addAndGet(b);
+    int tokens = 0;
+    for (long[] row : rows) {
+      tokens += row.length;
+    }
+    called(DecoderCallListener.Phase.DECODE, b, tokens, b * len, nanos);
     long now = System.nanoTime();
     for (int r = 0; r < b; r++) {
       Sequence s = running.get(r);
@@ -523,6 +548,16 @@ final class ContinuousBatchingGenerator implements Generator {
       if (s.sample(out, (r * len + len - 1) * config.vocabSize(), config.vocabSize(), scratch, tokenizer, now)) {
         complete(s, now);
       }
+    }
+  }
+
+  private void called(DecoderCallListener.Phase phase, int sequences, int tokens, int padded, long nanos) {
+    try {
+      options.listener().onCall(phase, sequences, tokens, padded, nanos);
+    } catch (RuntimeException listenerFailure) {
+      // A metrics bug must neither kill the loop (every running future would hang) nor fail
+      // sequences that were computed; report it and go on.
+      LOG.warn("generator {}: decoder call listener failed", modelId, listenerFailure);
     }
   }
 

@@ -57,6 +57,12 @@ public interface Generator extends AutoCloseable {
   /** Counters since start; a consistent snapshot. */
   GeneratorStats stats();
 
+  /**
+   * True until {@link #close()}, unless the decoding loop died (then no request would ever
+   * complete, and the generator has closed itself). Cheap; thread-safe (health checks call it).
+   */
+  boolean isRunning();
+
   @Override
   void close();
 

@@ -26,6 +26,7 @@ import java.util.Optional;
  *                         (production). {@code false}: recompute the whole sequence at every step,
  *                         no cache; a reference path for tests and diagnosis, far slower.
  * @param maxContextTokens caps the model's context (prompt + generated); {@code 0} = the model's own
+ * @param listener         told about every decoder call (metrics); {@link DecoderCallListener#NONE} by default
  */
 public record GeneratorOptions(
     Optional<String> modelId,
@@ -36,12 +37,14 @@ public record GeneratorOptions(
     int maxPrefillTokens,
     int maxWaiting,
     boolean kvCache,
-    int maxContextTokens) {
+    int maxContextTokens,
+    DecoderCallListener listener) {
 
   public GeneratorOptions {
     Objects.requireNonNull(modelId, "modelId");
     Objects.requireNonNull(onnxFile, "onnxFile");
     Objects.requireNonNull(templates, "templates");
+    Objects.requireNonNull(listener, "listener");
     positive("maxBatchSize", maxBatchSize);
     positive("maxBatchTokens", maxBatchTokens);
     positive("maxPrefillTokens", maxPrefillTokens);
@@ -77,6 +80,7 @@ public record GeneratorOptions(
     b.maxWaiting = maxWaiting;
     b.kvCache = kvCache;
     b.maxContextTokens = maxContextTokens;
+    b.listener = listener;
     return b;
   }
 
@@ -91,6 +95,7 @@ public record GeneratorOptions(
     private int maxWaiting = 256;
     private boolean kvCache = true;
     private int maxContextTokens;
+    private DecoderCallListener listener = DecoderCallListener.NONE;
 
     private Builder() {}
 
@@ -139,9 +144,15 @@ public record GeneratorOptions(
       return this;
     }
 
+    /** Told about every decoder call, on the decoding thread; null = {@link DecoderCallListener#NONE}. */
+    public Builder listener(DecoderCallListener l) {
+      this.listener = l == null ? DecoderCallListener.NONE : l;
+      return this;
+    }
+
     public GeneratorOptions build() {
       return new GeneratorOptions(Optional.ofNullable(modelId), Optional.ofNullable(onnxFile), templates,
-          maxBatchSize, maxBatchTokens, maxPrefillTokens, maxWaiting, kvCache, maxContextTokens);
+          maxBatchSize, maxBatchTokens, maxPrefillTokens, maxWaiting, kvCache, maxContextTokens, listener);
     }
   }
 }

@@ -149,4 +149,59 @@ class ContinuousBatchingTest {
       assertThat(ids(greedy)).isNotEqualTo(ids(alone.get(1)));
     }
   }
+
+  @ParameterizedTest
+  @MethodSource("models")
+  void theListenerSeesEveryDecoderCallTheStatsCount(String model) {
+    record Call(DecoderCallListener.Phase phase, int sequences, int tokens, int padded, long nanos) {}
+    List<Call> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (boolean kvCache : new boolean[] {true, false}) {
+      calls.clear();
+      GeneratorOptions options = GptFixtures.rawOptions().kvCache(kvCache).maxBatchSize(8)
+          .listener((phase, sequences, tokens, padded, nanos) -> calls.add(new Call(phase, sequences, tokens, padded,
+              nanos)))
+          .build();
+      try (Generator generator = GptFixtures.open(model, options)) {
+        List<CompletableFuture<Generation>> futures = new ArrayList<>();
+        for (int i = 0; i < PROMPTS.size(); i++) {
+          futures.add(generator.submit(request("p" + i, PROMPTS.get(i), DecodingParams.greedy(8 + 2 * i))));
+        }
+        List<Generation> out = awaitAll(futures);
+        GeneratorStats stats = generator.stats();
+        List<Call> decode = calls.stream().filter(c -> c.phase() == DecoderCallListener.Phase.DECODE).toList();
+        List<Call> prefill = calls.stream().filter(c -> c.phase() == DecoderCallListener.Phase.PREFILL).toList();
+        assertThat(decode).as("kv cache %s", kvCache).hasSize((int) stats.decodeSteps());
+        assertThat(decode.stream().mapToLong(Call::sequences).sum()).isEqualTo(stats.decodedRows());
+        assertThat(prefill).hasSize((int) stats.prefills());
+        assertThat(prefill.stream().mapToLong(Call::sequences).sum()).isEqualTo(stats.prefillRows());
+        assertThat(calls.stream().mapToLong(Call::nanos).sum()).isEqualTo(stats.prefillNanos() + stats.decodeNanos());
+        assertThat(calls).allSatisfy(c -> {
+          assertThat(c.sequences()).isBetween(1, 8);
+          assertThat(c.tokens()).isBetween(c.sequences(), c.padded());
+        });
+        if (kvCache) {
+          // Prefill feeds each admitted prompt once; a decode step one token per sequence.
+          assertThat(prefill.stream().mapToLong(Call::tokens).sum())
+              .isEqualTo(out.stream().mapToLong(Generation::promptTokens).sum());
+          assertThat(decode).allSatisfy(c -> assertThat(c.tokens()).isEqualTo(c.sequences()));
+        }
+        assertThat(decode.stream().mapToInt(Call::sequences).max().orElse(0)).as("batched").isGreaterThan(1);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("models")
+  void aFailingListenerDoesNotStopGeneration(String model) {
+    GeneratorOptions options = GptFixtures.rawOptions()
+        .listener((phase, sequences, tokens, padded, nanos) -> {
+          throw new IllegalStateException("metrics bug");
+        })
+        .build();
+    try (Generator generator = GptFixtures.open(model, options)) {
+      Generation g = await(generator.submit(request("p0", PROMPTS.get(0), DecodingParams.greedy(6))));
+      assertThat(g.generatedTokens()).isBetween(1, 6);
+      assertThat(generator.stats().completed()).isEqualTo(1);
+    }
+  }
 }
