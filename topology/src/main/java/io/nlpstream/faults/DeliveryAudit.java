@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -44,7 +45,9 @@ public final class DeliveryAudit implements AutoCloseable {
   public enum Output {
     ENRICHED("enriched", "id"),
     DEAD_LETTER("dlq", "id"),
-    ROUTED("routed", "input_id");
+    ROUTED("routed", "input_id"),
+    /** The GPT stage's summaries and replies (audited only when their topics are given). */
+    ANSWERED("answered", "input_id");
 
     private final String label;
     final String keyField;
@@ -73,17 +76,30 @@ public final class DeliveryAudit implements AutoCloseable {
    */
   public DeliveryAudit(Map<String, Object> clientSettings, String enrichedTopic, String deadLetterTopic,
                        String gptRequestTopic) {
+    this(clientSettings, enrichedTopic, deadLetterTopic, gptRequestTopic, List.of());
+  }
+
+  /**
+   * Also audits the GPT stage's outputs ({@link Output#ANSWERED}): each routed input must get exactly
+   * one record, by {@code input_id}, in one of {@code answerTopics} (summaries, replies).
+   */
+  public DeliveryAudit(Map<String, Object> clientSettings, String enrichedTopic, String deadLetterTopic,
+                       String gptRequestTopic, List<String> answerTopics) {
     topics.put(Output.ENRICHED, Objects.requireNonNull(enrichedTopic, "enrichedTopic"));
     topics.put(Output.DEAD_LETTER, Objects.requireNonNull(deadLetterTopic, "deadLetterTopic"));
     topics.put(Output.ROUTED, Objects.requireNonNull(gptRequestTopic, "gptRequestTopic"));
     topics.forEach((output, topic) -> outputOfTopic.put(topic, output));
+    if (!answerTopics.isEmpty()) {
+      topics.put(Output.ANSWERED, String.join("+", answerTopics));
+      answerTopics.forEach(t -> outputOfTopic.put(t, Output.ANSWERED));
+    }
     Map<String, Object> config = new HashMap<>(clientSettings);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
     consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     try {
-      for (String topic : topics.values()) {
+      for (String topic : outputOfTopic.keySet()) {
         List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(60));
         if (infos == null || infos.isEmpty()) {
           throw new IllegalStateException("topic " + topic + " does not exist");
@@ -120,7 +136,12 @@ public final class DeliveryAudit implements AutoCloseable {
 
   /** True when every expected output has arrived at least once (duplicates may still be hidden). */
   public boolean accounted() {
-    return ledger.accounted();
+    return ledger.accounted(topics.keySet());
+  }
+
+  /** True when every expected output of {@code outputs} has arrived at least once. */
+  public boolean accounted(Set<Output> outputs) {
+    return ledger.accounted(outputs);
   }
 
   /** Records read so far from {@code output} (duplicates and unexpected ones included). */

@@ -15,14 +15,15 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**
- * One enrichment pipeline that faults are injected into: its cluster, {@code application.id} and
- * topics ({@code <prefix>.in}, {@code .enriched}, {@code .dlq}, {@code .gpt}), the service settings
+ * One enrichment pipeline that faults are injected into: its cluster, {@code application.id} (the
+ * GPT stage's: {@code <id>-gpt}) and topics ({@code <prefix>.in}, {@code .enriched}, {@code .dlq},
+ * {@code .gpt}, {@code .summaries}, {@code .replies}), the service settings
  * for it, and the {@link EventFeed} and {@link DeliveryAudit} on its topics. Immutable; the feeds and
  * audits it opens belong to the caller.
  *
  * @param bootstrapServers the cluster
  * @param applicationId    Kafka Streams application id (consumer group) of every service instance
- * @param topicPrefix      prefix of the four topic names
+ * @param topicPrefix      prefix of the topic names
  */
 public record PipelineUnderTest(String bootstrapServers, String applicationId, String topicPrefix) {
 
@@ -48,6 +49,21 @@ public record PipelineUnderTest(String bootstrapServers, String applicationId, S
     return topicPrefix + ".gpt";
   }
 
+  /** The GPT stage's summaries. */
+  public String summariesTopic() {
+    return topicPrefix + ".summaries";
+  }
+
+  /** The GPT stage's replies. */
+  public String repliesTopic() {
+    return topicPrefix + ".replies";
+  }
+
+  /** Kafka Streams application id of the GPT stage. */
+  public String gptApplicationId() {
+    return applicationId + "-gpt";
+  }
+
   /**
    * The configuration of one service instance (keys of {@link NlpstreamConfig}), with its own state
    * directory. Differences from the defaults, and why:
@@ -70,6 +86,9 @@ public record PipelineUnderTest(String bootstrapServers, String applicationId, S
     p.put(NlpstreamConfig.TOPIC_ENRICHED, enrichedTopic());
     p.put(NlpstreamConfig.TOPIC_DLQ, deadLetterTopic());
     p.put(NlpstreamConfig.TOPIC_GPT_REQUESTS, gptRequestTopic());
+    p.put(NlpstreamConfig.TOPIC_SUMMARIES, summariesTopic());
+    p.put(NlpstreamConfig.TOPIC_REPLIES, repliesTopic());
+    p.put(NlpstreamConfig.GPT_APPLICATION_ID, gptApplicationId());
     p.put(NlpstreamConfig.TOPIC_PARTITIONS, Integer.toString(partitions));
     p.put(NlpstreamConfig.ROUTING_RULES, "");
     p.put(NlpstreamConfig.METRICS_PORT, "0");
@@ -86,8 +105,9 @@ public record PipelineUnderTest(String bootstrapServers, String applicationId, S
   }
 
   /**
-   * Creates the four topics (those that exist are left alone): the input topic with
-   * {@code inputPartitions}, the outputs with 2.
+   * Creates the pipeline's topics (those that exist are left alone): the input topic with
+   * {@code inputPartitions}, the others (enriched, dead letters, GPT requests, summaries, replies)
+   * with 2.
    */
   public void createTopics(int inputPartitions) {
     Map<String, Object> admin = clientSettings();
@@ -98,7 +118,9 @@ public record PipelineUnderTest(String bootstrapServers, String applicationId, S
               new NewTopic(inputTopic(), inputPartitions, (short) 1),
               new NewTopic(enrichedTopic(), 2, (short) 1),
               new NewTopic(deadLetterTopic(), 2, (short) 1),
-              new NewTopic(gptRequestTopic(), 2, (short) 1))
+              new NewTopic(gptRequestTopic(), 2, (short) 1),
+              new NewTopic(summariesTopic(), 2, (short) 1),
+              new NewTopic(repliesTopic(), 2, (short) 1))
           .stream().filter(t -> !existing.contains(t.name())).toList();
       a.createTopics(missing).all().get(60, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {
@@ -112,6 +134,12 @@ public record PipelineUnderTest(String bootstrapServers, String applicationId, S
   /** An audit of this pipeline's outputs (the topics must exist). */
   public DeliveryAudit audit() {
     return new DeliveryAudit(clientSettings(), enrichedTopic(), deadLetterTopic(), gptRequestTopic());
+  }
+
+  /** An audit of this pipeline's outputs including the GPT stage's summaries and replies. */
+  public DeliveryAudit auditWithAnswers() {
+    return new DeliveryAudit(clientSettings(), enrichedTopic(), deadLetterTopic(), gptRequestTopic(),
+        List.of(summariesTopic(), repliesTopic()));
   }
 
   /** A feed of {@code mix} into this pipeline's input topic, reporting to {@code audit}. */

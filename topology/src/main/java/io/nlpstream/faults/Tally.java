@@ -9,14 +9,14 @@ import java.util.Map;
  * was expected, received, lost, duplicated and unexpected. Immutable.
  *
  * @param sent    acknowledged inputs (each expected by the audit)
- * @param outputs one entry per output: enriched, dlq, routed
+ * @param outputs one entry per output: enriched, dlq, routed, and answered when audited
  */
 public record Tally(long sent, List<OutputCount> outputs) {
 
   /**
    * Counts of one output topic.
    *
-   * @param output     enriched, dlq or routed
+   * @param output     enriched, dlq, routed or answered
    * @param topic      its topic
    * @param expected   inputs that must appear there exactly once
    * @param received   records read from it
@@ -66,13 +66,18 @@ public record Tally(long sent, List<OutputCount> outputs) {
     return lost() == 0 && duplicated() == 0 && unexpected() == 0;
   }
 
-  /** The summary fields, in print order: sent, enriched, dlq, routed, lost, duplicated, unexpected. */
+  /**
+   * The summary fields, in print order: sent, enriched, dlq, routed, (answered, when the GPT stage's
+   * outputs were audited), lost, duplicated, unexpected.
+   */
   public Map<String, Long> summary() {
     Map<String, Long> m = new LinkedHashMap<>();
     m.put("sent", sent);
     m.put("enriched", enriched());
     m.put("dlq", deadLettered());
     m.put("routed", routed());
+    outputs.stream().filter(o -> o.output().equals("answered")).findFirst()
+        .ifPresent(o -> m.put("answered", o.received()));
     m.put("lost", lost());
     m.put("duplicated", duplicated());
     m.put("unexpected", unexpected());

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nlpstream.faults.DeliveryAudit.Output;
 import io.nlpstream.faults.EventFeed.Outcome;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The audit's bookkeeping finds every kind of miscount: lost, duplicated, misplaced, unknown. */
@@ -16,6 +17,7 @@ class OutputLedgerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<Output, String> TOPICS =
       Map.of(Output.ENRICHED, "t.enriched", Output.DEAD_LETTER, "t.dlq", Output.ROUTED, "t.gpt");
+  private static final Set<Output> AUDITED = TOPICS.keySet();
 
   private static ObjectNode keyed(String field, String key) {
     return JSON.createObjectNode().put(field, key);
@@ -27,13 +29,13 @@ class OutputLedgerTest {
     ledger.expect("a", Outcome.ENRICHED, false);
     ledger.expect("b", Outcome.ENRICHED, true);
     ledger.expect("in-0-7", Outcome.DEAD_LETTER, false);
-    assertThat(ledger.accounted()).isFalse();
+    assertThat(ledger.accounted(AUDITED)).isFalse();
     ledger.record(Output.ENRICHED, keyed("id", "a"));
     ledger.record(Output.ENRICHED, keyed("id", "b"));
     ledger.record(Output.DEAD_LETTER, keyed("id", "in-0-7"));
-    assertThat(ledger.accounted()).as("b's GPT request is missing").isFalse();
+    assertThat(ledger.accounted(AUDITED)).as("b's GPT request is missing").isFalse();
     ledger.record(Output.ROUTED, keyed("input_id", "b"));
-    assertThat(ledger.accounted()).isTrue();
+    assertThat(ledger.accounted(AUDITED)).isTrue();
 
     Tally t = ledger.tally(TOPICS);
     assertThat(t.exact()).isTrue();
@@ -67,6 +69,28 @@ class OutputLedgerTest {
     assertThat(t.lost()).isEqualTo(2);
     assertThat(t.duplicated()).isEqualTo(3);
     assertThat(t.unexpected()).isEqualTo(3);
+  }
+
+  @Test
+  void answersOfTheGptStageAreExpectedForRoutedInputsOnlyWhenAudited() {
+    OutputLedger ledger = new OutputLedger();
+    ledger.expect("r", Outcome.ENRICHED, true);
+    ledger.expect("p", Outcome.ENRICHED, false);
+    ledger.record(Output.ENRICHED, keyed("id", "r"));
+    ledger.record(Output.ENRICHED, keyed("id", "p"));
+    ledger.record(Output.ROUTED, keyed("input_id", "r"));
+    assertThat(ledger.accounted(AUDITED)).isTrue();
+    Set<Output> withAnswers = java.util.EnumSet.of(Output.ENRICHED, Output.DEAD_LETTER, Output.ROUTED, Output.ANSWERED);
+    assertThat(ledger.accounted(withAnswers)).as("r is not answered yet").isFalse();
+    ledger.record(Output.ANSWERED, keyed("input_id", "r"));
+    assertThat(ledger.accounted(withAnswers)).isTrue();
+    ledger.record(Output.ANSWERED, keyed("input_id", "p"));
+    Map<Output, String> topics = new java.util.EnumMap<>(TOPICS);
+    topics.put(Output.ANSWERED, "t.summaries+t.replies");
+    Tally t = ledger.tally(topics);
+    assertThat(t.output("answered")).isEqualTo(new Tally.OutputCount("answered", "t.summaries+t.replies", 1, 2, 0, 0, 1));
+    assertThat(t.summary()).containsEntry("answered", 2L);
+    assertThat(ledger.tally(TOPICS).summary()).doesNotContainKey("answered");
   }
 
   @Test
