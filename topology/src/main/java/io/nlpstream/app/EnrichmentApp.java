@@ -35,9 +35,12 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -80,6 +83,11 @@ public final class EnrichmentApp implements StreamsService {
   public static final String STREAMS_HEALTH = BertStage.NAME + ".streams";
   /** How often new Kafka client metrics (tasks, partitions assigned later) are bound to the registry. */
   private static final Duration KAFKA_METRICS_REFRESH = Duration.ofSeconds(10);
+
+  /** Where a static member id can be given to Kafka Streams' consumer (plain, or with a client prefix). */
+  private static final List<String> STATIC_MEMBER_KEYS = List.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
+      StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+      StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
 
   private final NlpstreamConfig config;
   private final TextAnalyzer analyzer;
@@ -358,7 +366,7 @@ public final class EnrichmentApp implements StreamsService {
       }
     }
     failure = closeStep("Kafka Streams", () -> {
-      if (!streams.close(CLOSE_TIMEOUT)) {
+      if (!streams.close(CloseOptions.timeout(CLOSE_TIMEOUT).withGroupMembershipOperation(membershipOnClose(config)))) {
         throw new IllegalStateException("Kafka Streams did not close within " + CLOSE_TIMEOUT);
       }
     }, failure);
@@ -373,6 +381,26 @@ public final class EnrichmentApp implements StreamsService {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /**
+   * What a clean close does with the consumer group membership. Kafka Streams by default stays in the
+   * group on close, which suits static membership ({@code group.instance.id}): the restarted instance
+   * takes its place without a rebalance. Without it (our default) a restarted instance joins under a
+   * new member id anyway, and the stopped member's partitions would stay unprocessed until its
+   * session expires ({@code session.timeout.ms}, 45 s by default): in a rolling restart, every
+   * instance stops the partitions it owned for that long. So the app leaves the group on close,
+   * unless a static member id is configured, and the others take over at once
+   * ({@code RollingRestartIT}).
+   */
+  static CloseOptions.GroupMembershipOperation membershipOnClose(NlpstreamConfig config) {
+    Map<String, Object> kafka = config.kafkaOverrides();
+    boolean staticMember = STATIC_MEMBER_KEYS.stream().anyMatch(k -> {
+      Object v = kafka.get(k);
+      return v != null && !v.toString().isBlank();
+    });
+    return staticMember ? CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP
+        : CloseOptions.GroupMembershipOperation.LEAVE_GROUP;
   }
 
   /** Runs one close step; returns the first failure, later ones suppressed into it. Shared with {@link GenerationApp}. */

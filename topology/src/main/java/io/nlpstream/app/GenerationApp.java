@@ -31,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -75,11 +76,15 @@ public final class GenerationApp implements StreamsService {
   private final GptStage stage;
   private final KafkaStreams streams;
   private final List<AutoCloseable> observers;
+  /** Leave the group on close unless static membership is configured: see {@link EnrichmentApp#membershipOnClose}. */
+  private final CloseOptions.GroupMembershipOperation membershipOnClose;
   private final CompletableFuture<Void> running = new CompletableFuture<>();
   private final CompletableFuture<KafkaStreams.State> terminated = new CompletableFuture<>();
   private boolean closed;
 
-  private GenerationApp(Generator generator, GptStage stage, KafkaStreams streams, List<AutoCloseable> observers) {
+  private GenerationApp(Generator generator, GptStage stage, KafkaStreams streams, List<AutoCloseable> observers,
+                        CloseOptions.GroupMembershipOperation membershipOnClose) {
+    this.membershipOnClose = membershipOnClose;
     this.generator = generator;
     this.stage = stage;
     this.streams = streams;
@@ -93,7 +98,7 @@ public final class GenerationApp implements StreamsService {
   public static GenerationApp start(NlpstreamConfig config) {
     Observability own = Observability.unserved();
     try {
-      return start(config, own, own);
+      return start(config, own, own, DecoderCallListener.NONE);
     } catch (RuntimeException e) {
       own.close();
       throw e;
@@ -116,10 +121,20 @@ public final class GenerationApp implements StreamsService {
    *                                                        missing or corrupt
    */
   public static GenerationApp start(NlpstreamConfig config, Observability observability) {
-    return start(config, observability, null);
+    return start(config, observability, null, DecoderCallListener.NONE);
   }
 
-  private static GenerationApp start(NlpstreamConfig config, Observability observability, Observability owned) {
+  /**
+   * {@link #start(NlpstreamConfig, Observability)} with one more listener to every decoder call,
+   * told after the stage's counters, on the decoding thread. Tests use it to make generation slow
+   * ({@code SlowGptStageIT}).
+   */
+  static GenerationApp start(NlpstreamConfig config, Observability observability, DecoderCallListener alsoTell) {
+    return start(config, observability, null, alsoTell);
+  }
+
+  private static GenerationApp start(NlpstreamConfig config, Observability observability, Observability owned,
+                                     DecoderCallListener alsoTell) {
     String bootstrap = config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS);
     if (bootstrap.isBlank()) {
       throw new ConfigException(NlpstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
@@ -140,7 +155,12 @@ public final class GenerationApp implements StreamsService {
       // The counters exist before the generator: they are its decoder-call listener.
       GenerationCounters counters = new GenerationCounters(observability.registry());
       opened.add(0, counters);
-      Generator generator = openGenerator(config, counters);
+      DecoderCallListener listener = alsoTell == DecoderCallListener.NONE ? counters
+          : (phase, sequences, tokens, padded, nanos) -> {
+            counters.onCall(phase, sequences, tokens, padded, nanos);
+            alsoTell.onCall(phase, sequences, tokens, padded, nanos);
+          };
+      Generator generator = openGenerator(config, listener);
       opened.add(0, generator);
       GptStage stage = GptStage.start(generator, config, counters);   // owns the counters from here on
       opened.remove(counters);
@@ -160,7 +180,8 @@ public final class GenerationApp implements StreamsService {
       opened.add(0, streamsRegistration);
       observers.add(0, streamsRegistration);
 
-      GenerationApp app = new GenerationApp(generator, stage, streams, observers);
+      GenerationApp app = new GenerationApp(generator, stage, streams, observers,
+          EnrichmentApp.membershipOnClose(config));
       streams.setUncaughtExceptionHandler(e -> {
         LOG.error("stream thread failed; shutting the generation client down", e);
         return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -269,7 +290,7 @@ public final class GenerationApp implements StreamsService {
       }
     }
     failure = EnrichmentApp.closeStep("Kafka Streams (GPT stage)", () -> {
-      if (!streams.close(CLOSE_TIMEOUT)) {
+      if (!streams.close(CloseOptions.timeout(CLOSE_TIMEOUT).withGroupMembershipOperation(membershipOnClose))) {
         throw new IllegalStateException("Kafka Streams (GPT stage) did not close within " + CLOSE_TIMEOUT);
       }
     }, failure);

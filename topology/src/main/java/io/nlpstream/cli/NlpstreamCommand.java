@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     description = "Streaming NLP on Apache Kafka: BERT enrichment (sentiment, entities, classes) and GPT summaries and"
         + " replies inside Kafka Streams.",
     subcommands = {DemoCommand.class, RunCommand.class, BenchCommand.class, EvalCommand.class, ModelsCommand.class,
-        ConfigDocsCommand.class, CommandLine.HelpCommand.class})
+        ConfigDocsCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
 public final class NlpstreamCommand {
 
   /** Exit code of bad usage or configuration. */

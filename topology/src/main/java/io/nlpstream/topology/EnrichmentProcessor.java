@@ -132,9 +132,13 @@ final class EnrichmentProcessor implements Processor<String, ParsedInput, String
     this.heldGauge = stage.counters().trackBuffered(buffer::publishedSize);
     // BufferKey order = offset order: restored records keep their order.
     List<KeyValue<BufferKey, SourceRecord>> restored = buffer.restore((a, b) -> a.key.compareTo(b.key));
+    // One line per task assignment (start, rebalance, restart): which instance owns which partition
+    // when, the first thing to look at after a rolling restart or a crash.
     if (!restored.isEmpty()) {
-      LOG.info("Task {}: resubmitted {} buffered record(s) from store {} (offsets {}..{})", context.taskId(),
+      LOG.info("Task {}: started; resubmitted {} buffered record(s) from store {} (offsets {}..{})", context.taskId(),
           restored.size(), storeName, restored.get(0).key.offset(), restored.get(restored.size() - 1).key.offset());
+    } else {
+      LOG.info("Task {}: started; nothing buffered in store {}", context.taskId(), storeName);
     }
     punctuation = context.schedule(forwardInterval, PunctuationType.WALL_CLOCK_TIME, now -> buffer.forwardCompleted());
   }

@@ -25,6 +25,13 @@ import org.apache.kafka.streams.StreamsConfig;
  *       the default 100 ms;</li>
  *   <li>finally the {@code kafka.*} keys, prefix removed, which override everything above.</li>
  * </ul>
+ *
+ * <p>Timeouts are left at Kafka Streams' defaults on purpose: they ride out a broker outage of 30 s
+ * (measured by {@code BrokerOutageIT}, guarded by {@code StreamsSettingsTest}). Under
+ * {@code exactly_once_v2} the producer's {@code delivery.timeout.ms} is unbounded, a send or a
+ * transaction commit blocks at most {@code max.block.ms} (60 s), and a task may stall on retriable
+ * errors for {@code task.timeout.ms} (300 s) before the client fails; the transaction timeout (10 s)
+ * only decides how soon a dead instance's open transaction is aborted.
  */
 public final class StreamsSettings {
 

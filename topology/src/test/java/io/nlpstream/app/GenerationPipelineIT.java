@@ -150,7 +150,8 @@ class GenerationPipelineIT {
   }
 
   /** Every GPT-stage meter agrees with what was written to the topics and with the generator's own counts. */
-  private static void assertGptMeters(Observability ops, Pipeline pipeline, List<JsonNode> generations) {
+  private static void assertGptMeters(Observability ops, Pipeline pipeline, List<JsonNode> generations)
+      throws InterruptedException {
     MeterRegistry r = ops.registry();
     String gpt = PipelineCounters.GPT;
     assertThat(r.get(PipelineCounters.RECORDS_IN).tag("stage", gpt).counter().count())
@@ -177,7 +178,17 @@ class GenerationPipelineIT {
     assertThat(r.get(PipelineCounters.MODEL_INFO).tags("stage", gpt, "role", "generator",
         "model", pipeline.generation().stage().modelId()).gauge().value()).isEqualTo(1);
     // Kafka Streams' own metrics of both clients, side by side in one registry, told apart by stage.
+    // Client metrics that appear with a partition assignment are bound on KafkaStreamsMetrics' next
+    // refresh (every 10 s): a fast run gets here before that.
     String scrape = ops.registry().scrape();
+    java.util.regex.Pattern lagOfBoth = java.util.regex.Pattern.compile("(?s)(?=.*kafka_consumer_fetch_manager_records_lag_max"
+        + "\\{[^}]*stage=\"" + PipelineCounters.BERT + "\")(?=.*kafka_consumer_fetch_manager_records_lag_max"
+        + "\\{[^}]*stage=\"" + gpt + "\")");
+    long bound = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!lagOfBoth.matcher(scrape).lookingAt() && System.nanoTime() < bound) {
+      Thread.sleep(500);
+      scrape = ops.registry().scrape();
+    }
     for (String stage : List.of(PipelineCounters.BERT, gpt)) {
       assertThat(scrape).containsPattern("kafka_consumer_fetch_manager_records_lag_max\\{[^}]*stage=\"" + stage + "\"")
           .containsPattern("kafka_stream_thread_[a-z_]+\\{[^}]*stage=\"" + stage + "\"");

@@ -117,10 +117,22 @@ class EmbeddedKafkaBrokerIT {
         Thread.sleep(200);
       }
       assertThat(portOpen(address)).as("broker port after its parent was killed").isFalse();
+      // The port closes before the JVM is gone; it may still write into its directory (which JUnit then
+      // fails to delete). Wait for the process itself: its command line names its server.properties.
+      String marker = dir.resolve("server.properties").toString();
+      while (brokerProcessAlive(marker) && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
+      assertThat(brokerProcessAlive(marker)).as("broker process after its parent was killed").isFalse();
       assertThat(Files.readString(dir.resolve("broker.log"))).contains("parent process gone");
     } finally {
       owner.destroyForcibly();
     }
+  }
+
+  private static boolean brokerProcessAlive(String commandLineMarker) {
+    return ProcessHandle.allProcesses().anyMatch(p -> p.isAlive()
+        && p.info().commandLine().map(c -> c.contains(commandLineMarker)).orElse(false));
   }
 
   private static String readBootstrapLine(BufferedReader out) throws Exception {

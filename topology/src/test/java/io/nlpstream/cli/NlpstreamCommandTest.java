@@ -52,6 +52,16 @@ class NlpstreamCommandTest {
   }
 
   @Test
+  void soakRefusesBadOptionsAndServiceKeysBeforeStartingAnything() {
+    assertThat(execute("soak", "--minutes", "0")).isEqualTo(2);
+    assertThat(err.toString()).contains("--minutes");
+    assertThat(execute("soak", "--set", "batch.max.sizes=3")).isEqualTo(NlpstreamCommand.EXIT_CONFIG);
+    assertThat(err.toString()).contains("batch.max.sizes");
+    assertThat(execute("soak", "--set", "kafka.sasl.jaas.config=secret-value")).isEqualTo(NlpstreamCommand.EXIT_CONFIG);
+    assertThat(err.toString()).contains("kafka.sasl.jaas.config").doesNotContain("secret-value");
+  }
+
+  @Test
   void badUsageExitsTwo() {
     assertThat(execute("run", "--no-such-option")).isEqualTo(2);
     assertThat(execute("no-such-command")).isEqualTo(2);

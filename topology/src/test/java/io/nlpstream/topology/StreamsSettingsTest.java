@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -42,6 +44,30 @@ class StreamsSettingsTest {
     assertThat(streams.productionExceptionHandler()).isInstanceOf(DeadLetterHandler.class);
     assertThat(streams.defaultKeySerde()).isInstanceOf(Serdes.ByteArraySerde.class);
     assertThat(streams.defaultValueSerde()).isInstanceOf(Serdes.ByteArraySerde.class);
+  }
+
+  /**
+   * The client timeouts in effect (Kafka Streams' defaults, which StreamsSettings leaves alone) outlast
+   * a 30 s broker outage plus the broker's restart, as README 'Faults and recovery' says and
+   * BrokerOutageIT shows. A default that shrank one of them would make such an outage fatal.
+   */
+  @Test
+  void effectiveTimeoutsOutlastAThirtySecondBrokerOutage() {
+    long outageMs = 30_000;
+    NlpstreamConfig config = NlpstreamConfig.of(Map.of(NlpstreamConfig.BOOTSTRAP_SERVERS, "b:9092"));
+    StreamsConfig streams = new StreamsConfig(StreamsSettings.enrichment(config));
+    assertThat(streams.getLong(StreamsConfig.TASK_TIMEOUT_MS_CONFIG)).isEqualTo(300_000L);
+
+    Map<String, Object> producerSettings = new java.util.HashMap<>(streams.getProducerConfigs("client"));
+    producerSettings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    producerSettings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    producerSettings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "t");
+    ProducerConfig producer = new ProducerConfig(producerSettings);
+    assertThat(producer.getInt(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).as("unbounded under exactly_once_v2")
+        .isEqualTo(Integer.MAX_VALUE);
+    assertThat(producer.getLong(ProducerConfig.MAX_BLOCK_MS_CONFIG)).isEqualTo(60_000L)
+        .isGreaterThan(outageMs + 15_000);
+    assertThat(producer.getInt(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)).isEqualTo(10_000);
   }
 
   @Test
