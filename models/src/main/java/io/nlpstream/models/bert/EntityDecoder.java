@@ -171,8 +171,11 @@ public final class EntityDecoder {
         boolean sandwiched = connector(text, starts, ends, t) && t + 1 < n && starts[t + 1] == ends[t]
             && ends[t + 1] > starts[t + 1] && !possessive(text, starts, ends, t);
         boolean afterConnector = continues[t - 1] && connector(text, starts, ends, t - 1);
+        // U.S.: the final period after a single letter that itself followed a connector (not after
+        // the last one-letter WordPiece of an ordinary word: "Monday." stays two words).
         boolean abbreviationEnd = ends[t] - starts[t] == 1 && text.charAt(starts[t]) == '.'
-            && continues[t - 1] && ends[t - 1] - starts[t - 1] == 1 && Character.isLetter(text.charAt(starts[t - 1]));
+            && continues[t - 1] && ends[t - 1] - starts[t - 1] == 1 && Character.isLetter(text.charAt(starts[t - 1]))
+            && t >= 2 && wordIds[t - 1] != wordIds[t - 2] && connector(text, starts, ends, t - 2);
         continues[t] = sandwiched || afterConnector || abbreviationEnd;
       }
     }
