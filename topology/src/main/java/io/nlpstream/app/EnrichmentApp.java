@@ -313,26 +313,11 @@ public final class EnrichmentApp implements StreamsService {
     return stage.counters();
   }
 
-  /**
-   * Waits until Kafka Streams is RUNNING for the first time (partitions assigned, state restored).
-   *
-   * @throws IllegalStateException if it stops first or does not get there in time
-   */
-  public void awaitRunning(Duration timeout) {
-    try {
-      CompletableFuture.anyOf(running, terminated).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("Kafka Streams not RUNNING after " + timeout + " (state " + streams.state()
-          + "); is the broker at " + config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS) + " reachable?", e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("waiting for Kafka Streams", e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for Kafka Streams", e);
-    }
-    if (!running.isDone()) {
-      throw new IllegalStateException("Kafka Streams stopped in state " + streams.state() + " before running");
-    }
+  /** Where the broker is expected, for the timeout message of {@link #awaitRunning}. */
+  @Override
+  public String notRunningHint() {
+    return " (state " + streams.state() + "); is the broker at " + config.getString(NlpstreamConfig.BOOTSTRAP_SERVERS)
+        + " reachable?";
   }
 
   /** Completes when Kafka Streams first reaches RUNNING. */

@@ -2,14 +2,10 @@ package io.nlpstream.app;
 
 import io.nlpstream.config.NlpstreamConfig;
 import io.nlpstream.ops.Observability;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.streams.KafkaStreams;
 
 /**
@@ -105,41 +101,12 @@ public final class Pipeline implements StreamsService {
     return terminated;
   }
 
-  /**
-   * Waits until every stage is RUNNING.
-   *
-   * @throws IllegalStateException if one stops first or they do not get there in time
-   */
-  public void awaitRunning(Duration timeout) {
-    try {
-      CompletableFuture.anyOf(running, terminated).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("the pipeline's Kafka Streams clients are not RUNNING after " + timeout, e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("waiting for Kafka Streams", e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for Kafka Streams", e);
-    }
-    if (!running.isDone()) {
-      throw new IllegalStateException("a stage stopped in state " + terminated.getNow(null) + " before running");
-    }
-  }
-
   /** Closes every stage, each even if another fails (the first failure is thrown). Idempotent. */
   @Override
   public void close() {
     RuntimeException failure = null;
     for (StreamsService s : services) {
-      try {
-        s.close();
-      } catch (RuntimeException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
+      failure = EnrichmentApp.closeStep("stage", s::close, failure);
     }
     if (failure != null) {
       throw failure;
