@@ -83,6 +83,7 @@ def sst2(data, out_dir):
                     if g in distinct:
                         contained.add(g)
     roots = sorted(p for p in distinct if p not in contained)
+    roots_set = set(roots)
     rng = random.Random(SST2_SPLIT_SEED)
     dev_roots = set(rng.sample(roots, SST2_DEV_SENTENCES))
     inside_dev = set()
@@ -106,6 +107,15 @@ def sst2(data, out_dir):
     # the binary SST-2 labels map to the bundle's order: 0 -> negative (0), 1 -> positive (2)
     write(out_dir, "sst2_train", [sst2_detok(phrases[i]) for i in train_idx],
           {"labels": [2 * labels[i] for i in train_idx], "rows": train_idx})
+    # The training part's whole sentences (maximal phrases) once each: a fine-tuning run may give
+    # them extra passes, since the held-out part (and SST-2's own dev split) holds sentences only.
+    seen, sentence_idx = set(), []
+    for i in train_idx:
+        if phrases[i] in roots_set and phrases[i] not in seen:
+            seen.add(phrases[i])
+            sentence_idx.append(i)
+    write(out_dir, "sst2_sentences", [sst2_detok(phrases[i]) for i in sentence_idx],
+          {"labels": [2 * labels[i] for i in sentence_idx], "rows": sentence_idx})
     write(out_dir, "sst2_dev", [sst2_detok(phrases[i]) for i in dev_idx],
           {"labels": [2 * labels[i] for i in dev_idx], "rows": dev_idx, "dropped_from_train": dropped,
            "sentences": len(roots), "seed": SST2_SPLIT_SEED})

