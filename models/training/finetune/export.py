@@ -37,12 +37,11 @@ OPSET = 14
 MIN_QUANTIZED = 1 << 14  # smaller matrices are not worth a DequantizeLinear node
 
 
-def load(model_pt, encoder_onnx):
+def load(model_pt, encoder_onnx=None):
+    """A run's model.pt as an eval-mode model (its state dict says its shape; ``encoder_onnx`` is
+    not needed and kept for the callers' argument order) and its configuration."""
     state = torch.load(model_pt, map_location="cpu")
-    cfg = state["config"]
-    model = minilm.load_pretrained(encoder_onnx, casing=bool(cfg["casing"]))
-    model.load_state_dict(state["model"])
-    return model.eval(), cfg
+    return minilm.from_state_dict(state["model"], where=model_pt).eval(), state["config"]
 
 
 def export_fp32(model, path):

@@ -90,7 +90,9 @@ class Encoder(nn.Module):
         self.layers = nn.ModuleList(Layer() for _ in range(layers))
         self.dropout = dropout
 
-    def forward(self, input_ids, attention_mask, token_type_ids, case_ids=None):
+    def forward(self, input_ids, attention_mask, token_type_ids, case_ids=None, keep=()):
+        """The last hidden states [B,S,H]; with ``keep`` (layer numbers, 0 = the embedding output,
+        i = after layer i), also the list of those layers' outputs."""
         s = input_ids.shape[1]
         positions = torch.arange(s, device=input_ids.device).unsqueeze(0)
         x = self.word(input_ids) + self.token_type(token_type_ids) + self.position(positions)
@@ -98,9 +100,53 @@ class Encoder(nn.Module):
             x = x + self.casing(case_ids)
         x = F.dropout(self.norm(x), self.dropout, self.training)
         bias = (1.0 - attention_mask.to(x.dtype))[:, None, None, :] * torch.finfo(x.dtype).min
-        for layer in self.layers:
+        kept = [x] if 0 in keep else []
+        for i, layer in enumerate(self.layers, start=1):
             x = layer(x, bias, self.dropout)
-        return x
+            if i in keep:
+                kept.append(x)
+        return (x, kept) if keep else x
+
+
+class TopicHead(nn.Module):
+    """The topic head of a fused bundle fitted as a probe (topic_probe.py): a product of two experts,
+
+        class_logits = pool_weight * log_softmax(sum_i W_i . mean(h_i) + b)
+                     + bow_weight  * log_softmax(sum_t bow[id_t] + bow_bias)
+
+    the first reading the attention-masked means of several layers' outputs (middle layers carry
+    topic information the last one, tuned for sentiment and entities, partly drops), the second a
+    linear model on the counts of the text's word pieces (a row of ``bow`` per vocabulary entry,
+    summed over the real tokens). The layer numbers are in the parameter names
+    (``topic.pools.<i>.weight``), so a bundle's graph says which layers it reads.
+    """
+
+    def __init__(self, layers, classes=len(CLASS_LABELS), vocab=VOCAB, bow=True):
+        super().__init__()
+        self.pools = nn.ModuleDict({str(i): nn.Linear(HIDDEN, classes, bias=False) for i in sorted(layers)})
+        self.bias = nn.Parameter(torch.zeros(classes))
+        self.pool_weight = nn.Parameter(torch.ones(1))
+        self.bow = nn.Embedding(vocab, classes) if bow else None
+        if bow:
+            nn.init.zeros_(self.bow.weight)
+            self.bow_bias = nn.Parameter(torch.zeros(classes))
+            self.bow_weight = nn.Parameter(torch.zeros(1))
+
+    @property
+    def layers(self):
+        return tuple(int(i) for i in self.pools)
+
+    def forward(self, kept, input_ids, attention_mask):
+        m = attention_mask.to(kept[0].dtype).unsqueeze(-1)
+        n = m.sum(1).clamp(min=1.0)
+        z = self.bias
+        for (name, lin), h in zip(self.pools.items(), kept):
+            z = z + lin((h * m).sum(1) / n)
+        out = self.pool_weight * torch.log_softmax(z, dim=-1)
+        if self.bow is not None:
+            counts = (self.bow(input_ids) * m).sum(1) + self.bow_bias
+            out = out + self.bow_weight * torch.log_softmax(counts, dim=-1)
+        return out
 
 
 class MultiTask(nn.Module):
@@ -139,10 +185,19 @@ class MultiTask(nn.Module):
         p = F.dropout(self.pooled(h, attention_mask), self.head_dropout, self.training)
         return self.sentiment(p) if name == "sentiment" else self.classes(p)
 
+    def set_topic_head(self, topic):
+        """Replaces the linear ``classes`` head by a :class:`TopicHead` (None: back to ``classes``)."""
+        self.topic = topic
+
     def forward(self, input_ids, attention_mask, token_type_ids, case_ids=None):
-        h = self.hidden(input_ids, attention_mask, token_type_ids, case_ids)
+        topic = getattr(self, "topic", None)
+        if topic is None:
+            h = self.hidden(input_ids, attention_mask, token_type_ids, case_ids)
+            p = self.pooled(h, attention_mask)
+            return self.sentiment(p), self.classes(p), self.entities(h)
+        h, kept = self.encoder(input_ids, attention_mask, token_type_ids, case_ids, keep=topic.layers)
         p = self.pooled(h, attention_mask)
-        return self.sentiment(p), self.classes(p), self.entities(h)
+        return self.sentiment(p), topic(kept, input_ids, attention_mask), self.entities(h)
 
 
 # ---------------------------------------------------------------- loading from ONNX
@@ -310,6 +365,9 @@ def load_pretrained(path, casing=False, dropout=0.1, head_dropout=0.1, seed=0):
 
 # ---------------------------------------------------------------- loading a fused bundle back
 
+MODULES = ("encoder.", "sentiment.", "classes.", "entities.", "topic.")
+
+
 def fused_state_dict(path):
     """The state dict of :class:`MultiTask` held by a fused ``bert-multihead`` graph written by
     export.py (float32 or int8). int8 weights are dequantized exactly as the graph does (per output
@@ -339,7 +397,7 @@ def fused_state_dict(path):
             consumers.setdefault(name, []).append(node)
     state = {}
     for node in graph.node:
-        if node.op_type != "MatMul" or node.input[1] not in values or node.input[1].startswith(("encoder.", "sentiment.", "classes.", "entities.")):
+        if node.op_type != "MatMul" or node.input[1] not in values or node.input[1].startswith(MODULES):
             continue
         adds = [c for c in consumers.get(node.output[0], []) if c.op_type == "Add"]
         biases = [i for a in adds for i in a.input if i in values and i.endswith(".bias")]
@@ -347,17 +405,29 @@ def fused_state_dict(path):
             raise ValueError(f"{path}: MatMul {node.name}: expected one Add with a named bias, found {biases}")
         state[biases[0][: -len(".bias")] + ".weight"] = values[node.input[1]].T.copy()
     for name, value in values.items():
-        if name.startswith(("encoder.", "sentiment.", "classes.", "entities.")):
+        if name.startswith(MODULES):
             state[name] = value
     return {k: torch.from_numpy(np.array(v, dtype=np.float32, copy=True)) for k, v in state.items()}
 
 
-def load_bundle(path, dropout=0.1, head_dropout=0.1):
-    """A :class:`MultiTask` with the weights of a fused bundle graph (see :func:`fused_state_dict`)."""
-    state = fused_state_dict(path)
+def from_state_dict(state, dropout=0.1, head_dropout=0.1, where="state dict"):
+    """A :class:`MultiTask` shaped by a state dict (layer count, casing, topic head) holding its
+    weights: a run's ``model.pt["model"]`` or :func:`fused_state_dict`'s result."""
+    state = dict(state)
     layers = 1 + max(int(k.split(".")[2]) for k in state if k.startswith("encoder.layers."))
     model = MultiTask("encoder.casing.weight" in state, dropout, head_dropout, layers)
+    pools = sorted(int(k.split(".")[2]) for k in state if k.startswith("topic.pools."))
+    if pools:
+        model.set_topic_head(TopicHead(pools, bow="topic.bow.weight" in state))
+        # the fitted probe replaced the linear head; the unused one keeps its initial values
+        for k in ("classes.weight", "classes.bias"):
+            state.setdefault(k, model.state_dict()[k])
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
-        raise ValueError(f"{path}: weights do not fit: missing {missing}, unexpected {unexpected}")
+        raise ValueError(f"{where}: weights do not fit: missing {missing}, unexpected {unexpected}")
     return model
+
+
+def load_bundle(path, dropout=0.1, head_dropout=0.1):
+    """A :class:`MultiTask` with the weights of a fused bundle graph (see :func:`fused_state_dict`)."""
+    return from_state_dict(fused_state_dict(path), dropout, head_dropout, where=path)

@@ -157,6 +157,10 @@ def make_model(args):
             weights, init_casing = state["model"], state["config"]["casing"]
         if bool(init_casing) != bool(args.casing):
             raise ValueError(f"{args.init} has casing={init_casing}, this run casing={args.casing}")
+        # a fitted topic probe (topic_probe.py) is not trained here: the linear head takes its place
+        weights = {k: v for k, v in weights.items() if not k.startswith("topic.")}
+        for k in ("classes.weight", "classes.bias"):
+            weights.setdefault(k, model.state_dict()[k])
         model.load_state_dict(weights)
     # By default the word embeddings stay as pretrained: little data per word, and the dense update
     # of the 11.7M-parameter table costs time on 2 shared cores. A continuation run on top of a
