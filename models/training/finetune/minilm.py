@@ -397,13 +397,27 @@ def fused_state_dict(path):
             consumers.setdefault(name, []).append(node)
     state = {}
     for node in graph.node:
-        if node.op_type != "MatMul" or node.input[1] not in values or node.input[1].startswith(MODULES):
+        # (weight, product) of each MatMul; export.py's MatMulInteger form computes the float
+        # product of weight W as the output "<out>_int32" with "<out>" after its rescaling
+        if node.op_type == "MatMul":
+            weight, product = node.input[1], node.output[0]
+        elif node.op_type == "MatMulInteger" and node.input[1].endswith("_int8"):
+            weight, product = node.input[1][: -len("_int8")], node.output[0][: -len("_int32")]
+        else:
             continue
-        adds = [c for c in consumers.get(node.output[0], []) if c.op_type == "Add"]
+        if weight not in values or weight.startswith(MODULES):
+            continue
+        if node.name.startswith("/topic/pools."):
+            # the topic pools have no bias of their own (the Add after one holds topic.bias): the
+            # node name says the module ("/topic/pools.4/MatMul" -> topic.pools.4.weight)
+            module = node.name.strip("/").rsplit("/", 1)[0].replace("/", ".")
+            state[module + ".weight"] = values[weight].T.copy()
+            continue
+        adds = [c for c in consumers.get(product, []) if c.op_type == "Add"]
         biases = [i for a in adds for i in a.input if i in values and i.endswith(".bias")]
         if len(biases) != 1:
             raise ValueError(f"{path}: MatMul {node.name}: expected one Add with a named bias, found {biases}")
-        state[biases[0][: -len(".bias")] + ".weight"] = values[node.input[1]].T.copy()
+        state[biases[0][: -len(".bias")] + ".weight"] = values[weight].T.copy()
     for name, value in values.items():
         if name.startswith(MODULES):
             state[name] = value

@@ -196,6 +196,39 @@ class BundleRoundTripTest(unittest.TestCase):
         for x, y in zip(a, b):
             self.assertTrue(torch.allclose(x, y, atol=1e-5))
 
+    def test_topic_head_and_matmul_integer_form(self):
+        torch.manual_seed(1)
+        model = minilm.MultiTask(casing=False, layers=2)
+        model.set_topic_head(minilm.TopicHead([1, 2]))
+        model.eval()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p) * 0.02)
+        with tempfile.TemporaryDirectory() as d:
+            fp32, int8 = os.path.join(d, "model.fp32.onnx"), os.path.join(d, "model.onnx")
+            export.export_fp32(model, fp32)
+            export.quantize(fp32, int8, dequantize="MatMulInteger")
+            exact = minilm.load_bundle(fp32).eval()
+            approx = minilm.load_bundle(int8).eval()
+        self.assertEqual(exact.topic.layers, (1, 2))
+        self.assertEqual(approx.topic.layers, (1, 2))
+        want = model.state_dict()
+        for name, value in exact.state_dict().items():
+            if not name.startswith("classes."):  # the probe replaced the linear head: not exported
+                self.assertTrue(torch.equal(value, want[name]), name)
+        for name, value in approx.state_dict().items():
+            if not name.startswith("classes."):
+                step = want[name].abs().max() / 127
+                self.assertLessEqual(float((value - want[name]).abs().max()), float(step) / 2 + 1e-6, name)
+        ids = torch.tensor([[101, 2000, 2001, 2002, 102], [101, 2003, 102, 0, 0]])
+        m = (ids != 0).long()
+        with torch.no_grad():
+            a = model(ids, m, torch.zeros_like(ids))
+            b = exact(ids, m, torch.zeros_like(ids))
+        for x, y in zip(a, b):
+            self.assertTrue(torch.allclose(x, y, atol=1e-5))
+        self.assertFalse(torch.allclose(a[1], model.classes(model.pooled(model.hidden(ids, m, torch.zeros_like(ids)), m))))
+
 
 if __name__ == "__main__":
     unittest.main()
