@@ -19,8 +19,12 @@ run time (``DynamicQuantizeLinear``, uint8), multiplied by the int8 weight with 
 one integer kernel. Otherwise activations stay float32; biases, LayerNorms, position/type/casing embeddings and the small heads
 stay float32.
 
-usage: /usr/bin/python3 export.py <model.pt> <encoder.onnx> <out-dir> [DequantizeLinear|CastMul|MatMulInteger]
-  writes <out-dir>/model.fp32.onnx and <out-dir>/model.onnx (int8 weights)
+With ``table_bits`` 4 the word embedding is stored in 4 bits (a float16 scale per row and group of
+32 columns, two values per byte; the graph unpacks the gathered rows only), which takes 5.2 MB off
+a bundle for about 0.3 points of SST-2 accuracy (measured on a MiniLM bundle).
+
+usage: /usr/bin/python3 export.py <model.pt> <encoder.onnx> <out-dir> [DequantizeLinear|CastMul|MatMulInteger [8|4]]
+  writes <out-dir>/model.fp32.onnx and <out-dir>/model.onnx (int8 weights; 4: int4 word embedding)
 """
 import json
 import os
@@ -67,9 +71,24 @@ def export_fp32(model, path):
         raise ValueError(f"exported graph has inputs {got_in} and outputs {got_out}")
 
 
-def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear"):
+def int4_table(w, group):
+    """(packed uint8 [V, H/2], float16 scales [V, H/group]) of a table: symmetric 4-bit values
+    q in [-7, 7] with one scale per row and group of ``group`` columns, stored as q + 8, two per
+    byte (column 2j in the high nibble, 2j+1 in the low one)."""
+    v, h = w.shape
+    g = w.reshape(v, h // group, group)
+    scale = (np.abs(g).max(axis=2) / 7.0).astype(np.float16)
+    scale[scale == 0] = 1.0
+    s = scale.astype(np.float32)[:, :, None]
+    q = np.clip(np.rint(g / s), -7, 7).astype(np.int16).reshape(v, h) + 8
+    packed = (q[:, 0::2] * 16 + q[:, 1::2]).astype(np.uint8)
+    return packed, scale
+
+
+def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear", table_bits=8, group=32):
     """Writes dst: src with int8 weights (see the module docstring); with matmuls=False only the
-    embedding table is quantized. Returns a summary."""
+    embedding table is quantized. ``table_bits=4``: embedding tables whose width is a multiple of
+    ``group`` are stored in 4 bits instead (:func:`int4_table`). Returns a summary."""
     model = onnx.load(src)
     graph = model.graph
     consumers = {}
@@ -110,13 +129,22 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear"):
                                               name=init.name + "_dequantize")]
             summary["matmul_weights"] += 1
             summary["matmul_params"] += int(w.size)
+        elif is_table and table_bits == 4 and w.shape[1] % group == 0 and w.shape[1] >= group:
+            packed, scale = int4_table(w, group)
+            new_inits += [numpy_helper.from_array(packed, init.name + "_int4"),
+                          numpy_helper.from_array(scale, init.name + "_group_scale")]
+            gather_tables[init.name] = (w.shape, 4, group)
+            err = np.abs(minilm.unpack_int4_table(packed, scale) - w).max() / np.abs(w).max()
+            summary["max_table_error_relative"] = max(summary.get("max_table_error_relative", 0.0), float(err))
+            summary["embedding_params"] += int(w.size)
+            summary["embedding_int4_params"] = summary.get("embedding_int4_params", 0) + int(w.size)
         elif is_table:
             scale = np.abs(w).max(axis=1) / 127.0
             scale[scale == 0] = 1.0
             q = np.clip(np.rint(w / scale[:, None]), -127, 127).astype(np.int8)
             new_inits += [numpy_helper.from_array(q, init.name + "_int8"),
                           numpy_helper.from_array(scale.astype(np.float32), init.name + "_row_scale")]
-            gather_tables[init.name] = w.shape
+            gather_tables[init.name] = (w.shape, 8, None)
             summary["embedding_params"] += int(w.size)
         else:
             keep.append(init)
@@ -136,6 +164,35 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear"):
                 helper.make_node("Cast", [out + "_int32"], [out + "_unscaled"], to=TensorProto.FLOAT),
                 helper.make_node("Mul", [xs, w + "_scale"], [out + "_scale"]),
                 helper.make_node("Mul", [out + "_unscaled", out + "_scale"], [out]),
+            ]
+        elif node.op_type == "Gather" and node.input[0] in gather_tables and gather_tables[node.input[0]][1] == 4:
+            table, ids, out = node.input[0], node.input[1], node.output[0]
+            (_, width), _, g = gather_tables[table]
+            if "int4_sixteen" not in {i.name for i in new_inits}:
+                new_inits += [numpy_helper.from_array(np.array(16.0, dtype=np.float32), "int4_sixteen"),
+                              numpy_helper.from_array(np.array(8.0, dtype=np.float32), "int4_eight")]
+            new_inits += [numpy_helper.from_array(np.array([-1], dtype=np.int64), out + "_axes"),
+                          numpy_helper.from_array(np.array([0, 0, width // g, g], dtype=np.int64), out + "_groups"),
+                          numpy_helper.from_array(np.array([0, 0, width], dtype=np.int64), out + "_width")]
+            # bytes -> both nibbles as floats (exact: integers below 256), interleaved back to
+            # columns 2j, 2j+1, centred, times the scale of their row and group
+            nodes += [
+                helper.make_node("Gather", [table + "_int4", ids], [out + "_packed"], axis=0),
+                helper.make_node("Cast", [out + "_packed"], [out + "_bytes"], to=TensorProto.FLOAT),
+                helper.make_node("Div", [out + "_bytes", "int4_sixteen"], [out + "_div"]),
+                helper.make_node("Floor", [out + "_div"], [out + "_high"]),
+                helper.make_node("Mul", [out + "_high", "int4_sixteen"], [out + "_high16"]),
+                helper.make_node("Sub", [out + "_bytes", out + "_high16"], [out + "_low"]),
+                helper.make_node("Unsqueeze", [out + "_high", out + "_axes"], [out + "_high1"]),
+                helper.make_node("Unsqueeze", [out + "_low", out + "_axes"], [out + "_low1"]),
+                helper.make_node("Concat", [out + "_high1", out + "_low1"], [out + "_pairs"], axis=-1),
+                helper.make_node("Sub", [out + "_pairs", "int4_eight"], [out + "_centred"]),
+                helper.make_node("Reshape", [out + "_centred", out + "_groups"], [out + "_grouped"]),
+                helper.make_node("Gather", [table + "_group_scale", ids], [out + "_scale16"], axis=0),
+                helper.make_node("Cast", [out + "_scale16"], [out + "_scale"], to=TensorProto.FLOAT),
+                helper.make_node("Unsqueeze", [out + "_scale", out + "_axes"], [out + "_scale_column"]),
+                helper.make_node("Mul", [out + "_grouped", out + "_scale_column"], [out + "_scaled"]),
+                helper.make_node("Reshape", [out + "_scaled", out + "_width"], [out]),
             ]
         elif node.op_type == "Gather" and node.input[0] in gather_tables:
             table, ids, out = node.input[0], node.input[1], node.output[0]
@@ -163,12 +220,14 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear"):
 def main():
     model_pt, encoder_onnx, out = sys.argv[1], sys.argv[2], sys.argv[3]
     dequantize = sys.argv[4] if len(sys.argv) > 4 else "DequantizeLinear"
+    table_bits = int(sys.argv[5]) if len(sys.argv) > 5 else 8
     torch.set_num_threads(2)
     os.makedirs(out, exist_ok=True)
     model, cfg = load(model_pt, encoder_onnx)
     fp32 = os.path.join(out, "model.fp32.onnx")
     export_fp32(model, fp32)
-    summary = quantize(fp32, os.path.join(out, "model.onnx"), dequantize=dequantize)
+    summary = quantize(fp32, os.path.join(out, "model.onnx"), dequantize=dequantize,
+                       table_bits=table_bits)
     summary.update({"fp32_bytes": os.path.getsize(fp32), "casing": bool(cfg["casing"]), "opset": OPSET})
     with open(os.path.join(out, "export.json"), "w") as f:
         json.dump(summary, f, indent=2)

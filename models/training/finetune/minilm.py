@@ -368,6 +368,15 @@ def load_pretrained(path, casing=False, dropout=0.1, head_dropout=0.1, seed=0):
 MODULES = ("encoder.", "sentiment.", "classes.", "entities.", "topic.")
 
 
+def unpack_int4_table(packed, scale):
+    """The float32 table :func:`int4_table` stored (what the graph computes for each gathered row)."""
+    v, half = packed.shape
+    q = np.empty((v, 2 * half), dtype=np.float32)
+    q[:, 0::2], q[:, 1::2] = packed // 16, packed % 16
+    group = 2 * half // scale.shape[1]
+    return ((q - 8).reshape(v, scale.shape[1], group) * scale.astype(np.float32)[:, :, None]).reshape(v, 2 * half)
+
+
 def fused_state_dict(path):
     """The state dict of :class:`MultiTask` held by a fused ``bert-multihead`` graph written by
     export.py (float32 or int8). int8 weights are dequantized exactly as the graph does (per output
@@ -381,7 +390,9 @@ def fused_state_dict(path):
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     values = {}
     for name, value in inits.items():
-        if name.endswith("_int8"):
+        if name.endswith("_int4"):
+            values[name[: -len("_int4")]] = unpack_int4_table(value, inits[name[: -len("_int4")] + "_group_scale"])
+        elif name.endswith("_int8"):
             base = name[: -len("_int8")]
             if base + "_row_scale" in inits:
                 values[base] = value.astype(np.float32) * inits[base + "_row_scale"][:, None]
@@ -389,7 +400,8 @@ def fused_state_dict(path):
                 values[base] = value.astype(np.float32) * inits[base + "_scale"][None, :]
             else:
                 raise ValueError(f"{path}: int8 initializer {name} has no scale")
-        elif not name.endswith(("_scale", "_row_scale", "_zero", "_axes")) and value.dtype == np.float32:
+        elif not name.endswith(("_scale", "_row_scale", "_zero", "_axes")) and value.dtype == np.float32 \
+                and not name.startswith("int4_"):
             values[name] = value
     consumers = {}
     for node in graph.node:

@@ -13,6 +13,7 @@ folds score the choice (``nested_cv``). The final head is fitted on all rows wit
 5-fold CV prefers (``cv`` of that setting is reported too; it is optimistic by the selection).
 
   /usr/bin/python3 topic_probe.py --work WORK --init RUN/model.pt|bundle.onnx --out RUN2/model.pt [--report R.json]
+      [--fold-dir DIR --data DATA]
 """
 import argparse
 import itertools
@@ -172,6 +173,32 @@ def load_model(path):
     return minilm.from_state_dict(state["model"], where=path).eval(), state["config"]
 
 
+def save(model, cfg, path):
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("classes.")}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.save({"model": state, "config": cfg}, path)
+
+
+def write_folds(model, cfg, means, counts, y, folds, report, data_dir, out):
+    """Per outer fold: ``fold-<k>/model.pt``, the head its inner CV chose fitted on the other four
+    folds, and ``fold-<k>/heldout.csv``, its held-out rows in the AG News file's own format, so that
+    the Java runtime can score the nested CV with the exported graphs (``./nlpstream eval``'s path)."""
+    import csv
+    with open(os.path.join(data_dir, "ag_news", "train_sample_581.csv"), encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    if len(rows) != len(y) or any(int(r[0]) - 1 != label for r, label in zip(rows, y)):
+        raise ValueError(f"{data_dir}: AG News rows do not match the prepared inputs")
+    for chosen in report["folds"]:
+        k = chosen["fold"]
+        train = np.flatnonzero(folds != k)
+        model.set_topic_head(head(means[train], counts[train], y[train], chosen))
+        d = os.path.join(out, f"fold-{k}")
+        save(model, dict(cfg, topic_probe_fold=chosen), os.path.join(d, "model.pt"))
+        with open(os.path.join(d, "heldout.csv"), "w", encoding="utf-8", newline="") as f:
+            csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
+                rows[i] for i in np.flatnonzero(folds == k))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
@@ -179,7 +206,11 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--report")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fold-dir", help="also write each outer fold's head and held-out rows here (write_folds)")
+    ap.add_argument("--data", help="the data sets directory (with --fold-dir)")
     args = ap.parse_args()
+    if args.fold_dir and not args.data:
+        ap.error("--fold-dir needs --data")
     torch.set_num_threads(args.threads)
     torch.manual_seed(frozen.SEED)
     model, cfg = load_model(args.init)
@@ -199,10 +230,9 @@ def main():
         x, m, c = torch.from_numpy(x), torch.from_numpy(m), torch.from_numpy(c)
         logits = model(x, m, torch.zeros_like(x), c if model.casing else None)[1].numpy()
     report["train_accuracy_first_64"] = float((logits.argmax(1) == y[:64]).mean())
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith("classes.")}
-    out_cfg = dict(cfg, topic_probe=report)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    torch.save({"model": state, "config": out_cfg}, args.out)
+    save(model, dict(cfg, topic_probe=report), args.out)
+    if args.fold_dir:
+        write_folds(model, cfg, means, counts, y, folds, report, args.data, args.fold_dir)
     if args.report:
         with open(args.report, "w") as f:
             json.dump(report, f, indent=1)

@@ -148,6 +148,50 @@ class QuantizeTest(unittest.TestCase):
         self.assertEqual(ops.count("MatMulInteger"), 1)
         self.assertEqual(ops.count("DynamicQuantizeLinear"), 1)
 
+    def test_int4_table_rows_as_stored(self):
+        rng = np.random.RandomState(2)
+        w = rng.standard_normal((64, 128)).astype(np.float32)
+        table = rng.standard_normal((10000, 64)).astype(np.float32) * 0.05
+        table[7, :32] *= 30  # a large group keeps its neighbours' precision
+        with tempfile.TemporaryDirectory() as d:
+            src, dst = os.path.join(d, "a.onnx"), os.path.join(d, "b.onnx")
+            self.graph(src, w, table)
+            summary = export.quantize(src, dst, dequantize="MatMulInteger", table_bits=4)
+            m = onnx.load(dst)
+        inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+        self.assertEqual(summary["embedding_int4_params"], table.size)
+        self.assertEqual(inits["table_int4"].shape, (10000, 32))
+        self.assertEqual(inits["table_group_scale"].shape, (10000, 2))
+        back = minilm.unpack_int4_table(inits["table_int4"], inits["table_group_scale"])
+        step = np.repeat(inits["table_group_scale"].astype(np.float32), 32, axis=1)
+        self.assertTrue(np.all(np.abs(back - table) <= step / 2 + 1e-6))
+        self.assertLess(np.abs(back[7, 32:] - table[7, 32:]).max(), 0.05)
+        # the graph's own unpacking (float nibble arithmetic) against the stored values, by a tiny
+        # evaluator of the node list for the ops it uses
+        ids = np.array([[7, 0, 9999]], dtype=np.int64)
+        env = dict(inits, ids=ids)
+        for n in m.graph.node:
+            a = [env[i] for i in n.input]
+            attrs = {x.name: helper.get_attribute_value(x) for x in n.attribute}
+            if n.op_type == "Gather" and n.output[0] != "emb_int8":
+                r = np.take(a[0], a[1], axis=attrs.get("axis", 0))
+            elif n.op_type == "Cast":
+                r = a[0].astype(np.float32)
+            elif n.op_type in ("Div", "Mul", "Sub"):
+                r = {"Div": np.divide, "Mul": np.multiply, "Sub": np.subtract}[n.op_type](a[0], a[1])
+            elif n.op_type == "Floor":
+                r = np.floor(a[0])
+            elif n.op_type == "Unsqueeze":
+                r = np.expand_dims(a[0], tuple(a[1]))
+            elif n.op_type == "Concat":
+                r = np.concatenate(a, axis=attrs["axis"])
+            elif n.op_type == "Reshape":
+                r = a[0].reshape([a[0].shape[i] if v == 0 else v for i, v in enumerate(a[1])])
+            else:
+                break  # the MatMul part
+            env[n.output[0]] = r
+        self.assertTrue(np.array_equal(env["emb"][0], back[ids[0]]))
+
     def test_matmul_integer_quantizes_a_shared_activation_once(self):
         rng = np.random.RandomState(1)
         ws = [rng.standard_normal((128, 128)).astype(np.float32) for _ in range(3)]
