@@ -5,7 +5,10 @@ the runtime's tokenizer produces) and ``<prefix>.{f32,len}`` (mode ``tokens32``:
 ``last_hidden_state`` rows ONNX Runtime Java computed, in length-sorted padded batches). The port
 runs the same texts in padded batches of its own (shuffled order, so padding differs from Java's).
 Prints the max abs difference over all real tokens and exits 1 above the tolerance; writes the
-figures to ``<out>`` as JSON.
+figures to ``<out>`` as JSON. An encoder whose graph quantizes activations at run time (e5-small-v2-q:
+``DynamicQuantizeLinear`` + ``MatMulInteger``, per-tensor uint8 scales that depend on the batch)
+cannot match a float port to 1e-4: for it the criterion is the cosine of each token's hidden state
+and of each text's mean-pooled vector (at least MIN_TOKEN_COSINE / MIN_POOLED_COSINE).
 
 usage: /usr/bin/python3 parity.py <encoder.onnx> <prefix> <out.json>
 """
@@ -19,6 +22,17 @@ import torch
 import minilm
 
 TOLERANCE = 1e-4
+MIN_TOKEN_COSINE = 0.95
+MIN_POOLED_COSINE = 0.99
+
+
+def dynamic_int8(onnx_path):
+    import onnx
+    return any(n.op_type == "MatMulInteger" for n in onnx.load(onnx_path).graph.node)
+
+
+def cosine(a, b):
+    return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-12)
 
 
 def main():
@@ -33,6 +47,7 @@ def main():
     model = minilm.load_pretrained(onnx_path).eval()
     order = np.random.RandomState(0).permutation(len(lens))
     worst, worst_rel, batches = 0.0, 0.0, 0
+    token_cos, pooled_cos = [], []
     t0 = time.time()
     with torch.no_grad():
         for start in range(0, len(order), 16):
@@ -49,14 +64,24 @@ def main():
                 diff = np.abs(h[r, :lens[i]] - want)
                 worst = max(worst, float(diff.max()))
                 worst_rel = max(worst_rel, float(diff.max() / np.abs(want).max()))
+                token_cos.append(cosine(h[r, :lens[i]], want))
+                pooled_cos.append(float(cosine(h[r, :lens[i]].mean(0), want.mean(0))))
             batches += 1
+    token_cos = np.concatenate(token_cos)
+    quantized = dynamic_int8(onnx_path)
     result = {"texts": int(len(lens)), "tokens": int(lens.sum()), "batches": batches,
-              "max_abs_diff": worst, "max_diff_relative_to_max_abs_value": worst_rel, "tolerance": TOLERANCE,
+              "max_abs_diff": worst, "max_diff_relative_to_max_abs_value": worst_rel,
+              "token_cosine_min": float(token_cos.min()), "token_cosine_mean": float(token_cos.mean()),
+              "pooled_cosine_min": float(min(pooled_cos)), "pooled_cosine_mean": float(np.mean(pooled_cos)),
+              "dynamic_int8_activations": quantized,
+              "criterion": (f"token cosine >= {MIN_TOKEN_COSINE}, pooled cosine >= {MIN_POOLED_COSINE}" if quantized
+                            else f"max abs diff <= {TOLERANCE}"),
               "seconds": round(time.time() - t0, 1)}
     with open(out, "w") as f:
         json.dump(result, f, indent=2)
     print(f"parity torch port vs ONNX Runtime Java: {result}")
-    if worst > TOLERANCE:
+    if (result["token_cosine_min"] < MIN_TOKEN_COSINE or result["pooled_cosine_min"] < MIN_POOLED_COSINE
+            if quantized else worst > TOLERANCE):
         print("FAIL: the port differs from the ONNX encoder", file=sys.stderr)
         sys.exit(1)
 

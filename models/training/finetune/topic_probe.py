@@ -12,8 +12,7 @@ Model selection is honest: the layer set, both L2 penalties and the mixing weigh
 folds score the choice (``nested_cv``). The final head is fitted on all rows with the setting the
 5-fold CV prefers (``cv`` of that setting is reported too; it is optimistic by the selection).
 
-  /usr/bin/python3 topic_probe.py --work WORK --init RUN/model.pt|bundle.onnx --out RUN2/model.pt [--report R.json]
-      [--fold-dir DIR --data DATA]
+  /usr/bin/python3 topic_probe.py --work WORK --init RUN/model.pt|bundle.onnx --out RUN2/model.pt [--report R.json] [--fold-dir DIR]
 """
 import argparse
 import itertools
@@ -179,24 +178,15 @@ def save(model, cfg, path):
     torch.save({"model": state, "config": cfg}, path)
 
 
-def write_folds(model, cfg, means, counts, y, folds, report, data_dir, out):
-    """Per outer fold: ``fold-<k>/model.pt``, the head its inner CV chose fitted on the other four
-    folds, and ``fold-<k>/heldout.csv``, its held-out rows in the AG News file's own format, so that
-    the Java runtime can score the nested CV with the exported graphs (``./nlpstream eval``'s path)."""
-    import csv
-    with open(os.path.join(data_dir, "ag_news", "train_sample_581.csv"), encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    if len(rows) != len(y) or any(int(r[0]) - 1 != label for r, label in zip(rows, y)):
-        raise ValueError(f"{data_dir}: AG News rows do not match the prepared inputs")
+def write_folds(model, cfg, means, counts, y, folds, report, out):
+    """Per outer fold k: ``<out>/fold-<k>/model.pt``, the head its inner CV chose fitted on the other
+    four folds, so that the Java runtime scores the nested CV with the exported graphs on
+    eval_data.py's ``ag_fold<k>.csv`` (the same folds)."""
     for chosen in report["folds"]:
         k = chosen["fold"]
         train = np.flatnonzero(folds != k)
         model.set_topic_head(head(means[train], counts[train], y[train], chosen))
-        d = os.path.join(out, f"fold-{k}")
-        save(model, dict(cfg, topic_probe_fold=chosen), os.path.join(d, "model.pt"))
-        with open(os.path.join(d, "heldout.csv"), "w", encoding="utf-8", newline="") as f:
-            csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
-                rows[i] for i in np.flatnonzero(folds == k))
+        save(model, dict(cfg, topic_probe_fold=chosen), os.path.join(out, f"fold-{k}", "model.pt"))
 
 
 def main():
@@ -206,11 +196,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--report")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--fold-dir", help="also write each outer fold's head and held-out rows here (write_folds)")
-    ap.add_argument("--data", help="the data sets directory (with --fold-dir)")
+    ap.add_argument("--fold-dir", help="also write each outer fold's model here (write_folds)")
     args = ap.parse_args()
-    if args.fold_dir and not args.data:
-        ap.error("--fold-dir needs --data")
     torch.set_num_threads(args.threads)
     torch.manual_seed(frozen.SEED)
     model, cfg = load_model(args.init)
@@ -232,7 +219,7 @@ def main():
     report["train_accuracy_first_64"] = float((logits.argmax(1) == y[:64]).mean())
     save(model, dict(cfg, topic_probe=report), args.out)
     if args.fold_dir:
-        write_folds(model, cfg, means, counts, y, folds, report, args.data, args.fold_dir)
+        write_folds(model, cfg, means, counts, y, folds, report, args.fold_dir)
     if args.report:
         with open(args.report, "w") as f:
             json.dump(report, f, indent=1)
