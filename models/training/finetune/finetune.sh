@@ -175,6 +175,21 @@ for round in 1 2 3; do
   done
 done
 
+step "pipeline throughput: ./nlpstream bench --stage bert --records 500, minilm-heads vs the new bundle, interleaved"
+pipeline="$work/eval/pipeline_bench.jsonl"
+if [[ ! -s "$pipeline" || "$final/$id-all/model.json" -nt "$pipeline" ]]; then
+  : > "$pipeline"
+  for round in 1 2; do
+    for which in minilm-heads "$id-all"; do
+      args=(--stage bert --records 500 --set "model.bert=$which")
+      [[ $which == minilm-heads ]] || args+=(--set "model.catalog.dir=$final")
+      "$repo/nlpstream" bench "${args[@]}" 2>/dev/null | tail -n 1 \
+        | "$py" -c 'import json, sys; r = json.load(sys.stdin); r["model"] = sys.argv[1]; r["round"] = int(sys.argv[2]); print(json.dumps(r))' \
+          "$which" "$round" | tee -a "$pipeline"
+    done
+  done
+fi
+
 if [[ $install == 1 ]]; then
   step "bundle files in models/catalog/$id"
   "$py" "$here/bundle_ft.py" install --work "$work" --casing "$casing" --id "$id" --tokenizer "$tokenizer" \
