@@ -53,7 +53,7 @@ def parse_args(argv=None):
                     help="pretrained encoder graph under <work>/encoder/: all-minilm-l6-v2.onnx (6 layers, float) "
                          "or e5-small-v2-q.onnx (12 layers, dynamic int8)")
     ap.add_argument("--init", help="weights to start from: a run's model.pt, or a fused bundle's model.onnx "
-                    "(int8 or float32, e.g. models/catalog/minilm-ft/model.onnx); required for topic runs")
+                    "(int8 or float32, e.g. models/catalog/e5-small-ft/model.onnx); required for topic runs")
     ap.add_argument("--fold", type=int, default=-1, help="topic runs: AG News fold held out (-1: train on all rows)")
     ap.add_argument("--casing", type=int, default=1, help="1: casing embedding (case_ids input)")
     ap.add_argument("--tweet-epochs", type=float, default=0.7)

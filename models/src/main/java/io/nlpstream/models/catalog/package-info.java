@@ -10,7 +10,7 @@
  *
  * <p>Fused (kind {@code bert-multihead}, a fine-tuned multi-head model exported as one graph):
  * <pre>{@code
- * {"id": "minilm-ft", "version": "1", "kind": "bert-multihead",
+ * {"id": "e5-small-ft", "version": "1", "kind": "bert-multihead",
  *  "model": {"file": "model.onnx", "sha256": "<hex>"},
  *  "tokenizer": {"file": "tokenizer.json", "sha256": "<hex>"},   // or "classpath:..."
  *  "max_tokens": 256,
