@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -73,10 +74,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private EmbeddedKafkaBroker(Builder b, Path directory, boolean deleteOnClose) {
     this.directory = directory;
     this.deleteOnClose = deleteOnClose;
-    this.brokerPort = b.brokerPort != 0 ? b.brokerPort : freePort();
-    this.controllerPort = b.controllerPort != 0 ? b.controllerPort : freePort();
+    // All free ports come from sockets held open together: one at a time, the OS may hand out the
+    // same ephemeral port twice, and Kafka then refuses two listeners on one port.
+    int[] free = freePorts(3, b.brokerPort, b.controllerPort);
+    this.brokerPort = b.brokerPort != 0 ? b.brokerPort : free[0];
+    this.controllerPort = b.controllerPort != 0 ? b.controllerPort : free[1];
     this.saslUsers = Map.copyOf(b.saslUsers);
-    this.saslPort = saslUsers.isEmpty() ? -1 : freePort();
+    this.saslPort = saslUsers.isEmpty() ? -1 : free[2];
     this.startTimeout = b.startTimeout;
     this.stopTimeout = b.stopTimeout;
     this.jvmOptions = List.copyOf(b.jvmOptions);
@@ -358,13 +362,33 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
+  /** {@code n} distinct free TCP ports on 127.0.0.1, none of them in {@code taken}. */
+  private static int[] freePorts(int n, int... taken) {
+    List<ServerSocket> open = new ArrayList<>();
+    try {
+      int[] ports = new int[n];
+      int found = 0;
+      while (found < n) {
+        ServerSocket s = new ServerSocket();
+        open.add(s);
+        s.setReuseAddress(true);
+        s.bind(new InetSocketAddress("127.0.0.1", 0));
+        int port = s.getLocalPort();
+        if (Arrays.stream(taken).noneMatch(t -> t == port)) {
+          ports[found++] = port;
+        }
+      }
+      return ports;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot find a free TCP port on 127.0.0.1", e);
+    } finally {
+      for (ServerSocket s : open) {
+        try {
+          s.close();
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot release probe socket of port " + s.getLocalPort(), e);
+        }
+      }
     }
   }
 

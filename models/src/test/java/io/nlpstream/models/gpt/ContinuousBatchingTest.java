@@ -95,7 +95,9 @@ class ContinuousBatchingTest {
   @MethodSource("models")
   void sequencesJoiningARunningBatchGetTheSameOutputAsAlone(String model) throws Exception {
     List<DecodingParams> params = greedy(12);
-    params.set(0, DecodingParams.greedy(60)); // the long-running first sequence
+    // the long-running first sequence: long enough that the 7 joins (3 decode steps apart) land while
+    // it runs even when this thread is descheduled on a loaded machine (60 was not, under load)
+    params.set(0, DecodingParams.greedy(200));
     List<Generation> alone = oneAtATime(model, GptFixtures.rawOptions().build(), params);
     try (Generator generator = GptFixtures.open(model, GptFixtures.rawOptions().maxBatchSize(8).build())) {
       CompletableFuture<Generation> first = generator.submit(request("p0", PROMPTS.get(0), params.get(0)));
