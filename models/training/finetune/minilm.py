@@ -140,7 +140,7 @@ class TopicHead(nn.Module):
         m = attention_mask.to(kept[0].dtype).unsqueeze(-1)
         n = m.sum(1).clamp(min=1.0)
         z = self.bias
-        for (name, lin), h in zip(self.pools.items(), kept):
+        for lin, h in zip(self.pools.values(), kept):
             z = z + lin((h * m).sum(1) / n)
         out = self.pool_weight * torch.log_softmax(z, dim=-1)
         if self.bow is not None:
@@ -369,7 +369,7 @@ MODULES = ("encoder.", "sentiment.", "classes.", "entities.", "topic.")
 
 
 def unpack_int4_table(packed, scale):
-    """The float32 table :func:`int4_table` stored (what the graph computes for each gathered row)."""
+    """The float32 table that ``export.int4_table`` stored (what the graph computes for each gathered row)."""
     v, half = packed.shape
     q = np.empty((v, 2 * half), dtype=np.float32)
     q[:, 0::2], q[:, 1::2] = packed // 16, packed % 16
