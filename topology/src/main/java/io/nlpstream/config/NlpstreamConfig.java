@@ -183,7 +183,7 @@ public final class NlpstreamConfig extends AbstractConfig {
       .define(MODEL_CATALOG_DIR, Type.STRING, "", Importance.MEDIUM,
           "Extra model catalogue directory (one sub-directory per model id, each with model.json), searched"
               + " before the catalogue built into the nlpstream-models jar. Empty = the built-in catalogue only.")
-      .define(MODEL_BERT, Type.STRING, "minilm-heads", new ConfigDef.NonEmptyString(), Importance.HIGH,
+      .define(MODEL_BERT, Type.STRING, "e5-small-ft", new ConfigDef.NonEmptyString(), Importance.HIGH,
           "Model id (in the catalogue) of the BERT stage: a bert-multihead bundle (an encoder with sentiment,"
               + " entity and class heads, or one fused graph) serving every role that model.sentiment,"
               + " model.entities and model.classes leave empty. Not loaded when all three are set.")

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A model that fails on some inputs, on the real broker with the real model around it: a
- * {@link TextAnalyzer} decorator makes the real minilm-heads analyzer throw an
+ * {@link TextAnalyzer} decorator makes the real analyzer of the default model.bert throw an
  * {@link InferenceException} for any batch holding a text with a marker, as a native failure of one
  * input fails its whole batch. The marked records must go to the dead-letter topic as
  * {@code inference_error} (stage bert, the model id, the exception class and message, the original
@@ -72,7 +72,7 @@ class FailingModelIT {
           failedMixedBatches.incrementAndGet();
           clean.forEach(t -> cleanTextsInFailedBatches.put(t, true));
         }
-        throw new InferenceException(modelId, "heads.onnx", "injected failure: a text of the batch carries the marker",
+        throw new InferenceException(modelId, "model.onnx", "injected failure: a text of the batch carries the marker",
             new IllegalStateException("injected by FailingModelIT"));
       }
       return real.analyze(texts);
