@@ -119,11 +119,21 @@ class TopicHead(nn.Module):
     linear model on the counts of the text's word pieces (a row of ``bow`` per vocabulary entry,
     summed over the real tokens). The layer numbers are in the parameter names
     (``topic.pools.<i>.weight``), so a bundle's graph says which layers it reads.
+
+    With ``branch`` > 0 the head reads one layer ``i`` of the shared encoder and runs ``branch``
+    transformer layers of its own on it (``topic.branch.<j>.*``, trained on the topic data alone, see
+    topic_branch.py); ``pools.<i>`` then reads the masked mean of the branch's output. The shared
+    encoder still runs once and its other heads do not change; the branch costs ``branch`` layers
+    more per batch.
     """
 
-    def __init__(self, layers, classes=len(CLASS_LABELS), vocab=VOCAB, bow=True):
+    def __init__(self, layers, classes=len(CLASS_LABELS), vocab=VOCAB, bow=True, branch=0, dropout=0.1):
         super().__init__()
+        if branch and len(layers) != 1:
+            raise ValueError(f"a topic branch reads one layer of the encoder, not {sorted(layers)}")
         self.pools = nn.ModuleDict({str(i): nn.Linear(HIDDEN, classes, bias=False) for i in sorted(layers)})
+        self.branch = nn.ModuleList(Layer() for _ in range(branch))
+        self.dropout = dropout
         self.bias = nn.Parameter(torch.zeros(classes))
         self.pool_weight = nn.Parameter(torch.ones(1))
         self.bow = nn.Embedding(vocab, classes) if bow else None
@@ -139,9 +149,15 @@ class TopicHead(nn.Module):
     def forward(self, kept, input_ids, attention_mask):
         m = attention_mask.to(kept[0].dtype).unsqueeze(-1)
         n = m.sum(1).clamp(min=1.0)
+        if len(self.branch):
+            h = kept[0]
+            bias = (1.0 - attention_mask.to(h.dtype))[:, None, None, :] * torch.finfo(h.dtype).min
+            for layer in self.branch:
+                h = layer(h, bias, self.dropout)
+            kept = [h]
         z = self.bias
         for lin, h in zip(self.pools.values(), kept):
-            z = z + lin((h * m).sum(1) / n)
+            z = z + lin(F.dropout((h * m).sum(1) / n, self.dropout, self.training))
         out = self.pool_weight * torch.log_softmax(z, dim=-1)
         if self.bow is not None:
             counts = (self.bow(input_ids) * m).sum(1) + self.bow_bias
@@ -403,6 +419,11 @@ def fused_state_dict(path):
         elif not name.endswith(("_scale", "_row_scale", "_zero", "_axes")) and value.dtype == np.float32 \
                 and not name.startswith("int4_"):
             values[name] = value
+    for node in graph.node:
+        # torch.onnx.export keeps one copy of equal initializers and names the others through an
+        # Identity (the shipped bundle's topic.bow_weight = topic.pool_weight = 0.5)
+        if node.op_type == "Identity" and node.input[0] in values and node.output[0] not in values:
+            values[node.output[0]] = values[node.input[0]]
     consumers = {}
     for node in graph.node:
         for name in node.input:
@@ -444,7 +465,8 @@ def from_state_dict(state, dropout=0.1, head_dropout=0.1, where="state dict"):
     model = MultiTask("encoder.casing.weight" in state, dropout, head_dropout, layers)
     pools = sorted(int(k.split(".")[2]) for k in state if k.startswith("topic.pools."))
     if pools:
-        model.set_topic_head(TopicHead(pools, bow="topic.bow.weight" in state))
+        branch = len({k.split(".")[2] for k in state if k.startswith("topic.branch.")})
+        model.set_topic_head(TopicHead(pools, bow="topic.bow.weight" in state, branch=branch))
         # the fitted probe replaced the linear head; the unused one keeps its initial values
         for k in ("classes.weight", "classes.bias"):
             state.setdefault(k, model.state_dict()[k])

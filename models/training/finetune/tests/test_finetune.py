@@ -241,21 +241,38 @@ class BundleRoundTripTest(unittest.TestCase):
             self.assertTrue(torch.allclose(x, y, atol=1e-5))
 
     def test_topic_head_and_matmul_integer_form(self):
+        self.round_trip(minilm.TopicHead([1, 2]), (1, 2), 0)
+
+    def test_equal_mix_weights_stored_once_load_back(self):
+        # the exporter keeps one of two equal initializers and names the other through an Identity
+        self.round_trip(minilm.TopicHead([2]), (2,), 0, mix=0.5)
+
+    def test_topic_branch_reads_one_layer_and_runs_its_own(self):
+        self.round_trip(minilm.TopicHead([1], branch=2), (1,), 2)
+        with self.assertRaises(ValueError):
+            minilm.TopicHead([1, 2], branch=1)
+
+    def round_trip(self, topic, layers, branch, mix=None):
         torch.manual_seed(1)
         model = minilm.MultiTask(casing=False, layers=2)
-        model.set_topic_head(minilm.TopicHead([1, 2]))
+        model.set_topic_head(topic)
         model.eval()
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(torch.randn_like(p) * 0.02)
+            if mix is not None:
+                topic.pool_weight.fill_(mix)
+                topic.bow_weight.fill_(mix)
         with tempfile.TemporaryDirectory() as d:
             fp32, int8 = os.path.join(d, "model.fp32.onnx"), os.path.join(d, "model.onnx")
             export.export_fp32(model, fp32)
             export.quantize(fp32, int8, dequantize="MatMulInteger")
             exact = minilm.load_bundle(fp32).eval()
             approx = minilm.load_bundle(int8).eval()
-        self.assertEqual(exact.topic.layers, (1, 2))
-        self.assertEqual(approx.topic.layers, (1, 2))
+        self.assertEqual(exact.topic.layers, layers)
+        self.assertEqual(approx.topic.layers, layers)
+        self.assertEqual(len(exact.topic.branch), branch)
+        self.assertEqual(len(approx.topic.branch), branch)
         want = model.state_dict()
         for name, value in exact.state_dict().items():
             if not name.startswith("classes."):  # the probe replaced the linear head: not exported
