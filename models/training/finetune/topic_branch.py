@@ -149,7 +149,7 @@ def main():
     ap.add_argument("--head-lr", type=float, default=3e-3, help="peak learning rate of the linear layer")
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--mix", type=float, default=0.2, help="weight of the bag-of-words expert (log space)")
+    ap.add_argument("--mix", type=float, default=0.35, help="weight of the bag-of-words expert (log space)")
     ap.add_argument("--bow-penalty", type=float, default=0.001)
     ap.add_argument("--folds-only", action="store_true", help="CV only: no model on all rows")
     ap.add_argument("--unlabelled", help="a data set of unlabelled texts for self-training (news_docs.py: news_docs)")
