@@ -153,10 +153,12 @@ def main():
     ap.add_argument("--bow-penalty", type=float, default=0.001)
     ap.add_argument("--folds-only", action="store_true", help="CV only: no model on all rows")
     ap.add_argument("--unlabelled", help="a data set of unlabelled texts for self-training (news_docs.py: news_docs)")
+    ap.add_argument("--seed", type=int, default=frozen.SEED,
+                    help="seed of the training order and dropout (the folds stay those of ../train.py)")
     ap.add_argument("--confidence", type=float, default=0.9, help="least teacher probability of a pseudo-label")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    torch.manual_seed(frozen.SEED)
+    torch.manual_seed(args.seed)
     model, cfg = tp.load_model(args.init)
     ag = data.load(args.work, "ag_news", 256)
     y = np.asarray(ag.labels)
@@ -178,7 +180,7 @@ def main():
     n_labelled = len(ag.ids)
     settings = {k: v for k, v in vars(args).items() if k not in ("work", "out", "folds_only")}
     report = {"settings": settings, "reads_layer": first, "folds": []}
-    rng = np.random.RandomState(frozen.SEED)
+    rng = np.random.RandomState(args.seed)
     heldout = np.zeros((n_labelled, len(minilm.CLASS_LABELS)), dtype=np.float32)
     for f in range(5):
         t0 = time.time()
