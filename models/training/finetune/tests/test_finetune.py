@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import data  # noqa: E402
 import export  # noqa: E402
 import minilm  # noqa: E402
+import topic_lexical  # noqa: E402
 import torch  # noqa: E402
 
 
@@ -207,6 +208,25 @@ class QuantizeTest(unittest.TestCase):
             ops = [n.op_type for n in onnx.load(dst).graph.node]
         self.assertEqual(ops.count("DynamicQuantizeLinear"), 1)  # as for a layer's query, key and value
         self.assertEqual(ops.count("MatMulInteger"), 3)
+
+
+class LexicalExpertTest(unittest.TestCase):
+    def test_piece_grams_leave_out_cls_sep_and_hash_bigrams_past_the_vocabulary(self):
+        grams = topic_lexical.piece_grams(np.array([101, 2000, 2001, 2002, 102]), 64)
+        self.assertEqual(grams[:3], [2000, 2001, 2002])
+        self.assertEqual(len(grams), 5)  # 3 unigrams, 2 bigrams
+        self.assertTrue(all(minilm.VOCAB <= g < minilm.VOCAB + 64 for g in grams[3:]))
+
+    def test_features_have_unit_norm_without_repeats_and_ignore_unseen_grams(self):
+        grams = [["a", "b"], ["b", "c"], ["a", "c", "d"], ["a", "z", "b"]]
+        for kind in ("word12", "wp12"):
+            x = topic_lexical.tfidf(grams, [0, 1, 2], [0, 1, 2, 3], kind)
+            self.assertEqual(x.shape, (4, 4))  # a, b, c, d: "z" was never seen in training
+            np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, rtol=1e-6)
+            # "d" is rarer than "a" in the training rows, so it weighs more in row 2
+            self.assertGreater(x[2, 3], x[2, 0])
+            # the unseen "z" does not change row 3's features: it reads as "a b"
+            np.testing.assert_allclose(x[3], topic_lexical.tfidf(grams[:3] + [["a", "b"]], [0, 1, 2], [3], kind)[0])
 
 
 class BundleRoundTripTest(unittest.TestCase):
