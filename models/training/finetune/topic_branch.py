@@ -74,6 +74,16 @@ def new_head(source, first, args):
     return topic
 
 
+def optimizer(topic, lr, head_lr, steps):
+    """The recipe's AdamW (branch layers at ``lr``, the linear layer at ``head_lr``, decay 0.01) and
+    its schedule: linear warm-up over the first 10 % of ``steps``, then linear decay to zero."""
+    opt = torch.optim.AdamW([{"params": topic.branch.parameters(), "lr": lr},
+                             {"params": list(topic.pools.parameters()) + [topic.bias], "lr": head_lr}],
+                            weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
+    return opt, sched
+
+
 def train_head(states, ids, counts, y, train, source, first, args, rng, test=None, labelled=None):
     """The branch trained on rows ``train`` (bag-of-words expert fitted on the ``labelled`` ones,
     default all of ``train``, and mixed in), and the held-out accuracy after each epoch on rows
@@ -82,12 +92,7 @@ def train_head(states, ids, counts, y, train, source, first, args, rng, test=Non
     topic = new_head(source, first, args)
     # pool_weight stays 1 while training (log_softmax of log_softmax is itself: plain cross-entropy);
     # the bag-of-words expert is fitted apart, in closed form, and mixed in afterwards
-    opt = torch.optim.AdamW([{"params": topic.branch.parameters(), "lr": args.lr},
-                             {"params": list(topic.pools.parameters()) + [topic.bias], "lr": args.head_lr}],
-                            weight_decay=0.01)
-    steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
-    # linear warm-up over the first 10 % of the steps, then linear decay to zero
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
+    opt, sched = optimizer(topic, args.lr, args.head_lr, args.epochs * ((len(train) + args.batch - 1) // args.batch))
     wb, bb = tp.fit_lr(counts[labelled], y[labelled], args.bow_penalty)
     curve = []
     for _ in range(args.epochs):

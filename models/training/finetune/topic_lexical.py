@@ -77,11 +77,15 @@ def tfidf(grams, train_rows, rows, kind):
     return (x / np.maximum(norm, 1e-6)).astype(np.float32)
 
 
-def lexical(grams, y, train_rows, test_rows, penalty, kind):
-    """Held-out class log-probabilities of ``test_rows`` from the expert fitted on ``train_rows``."""
+def lexical(grams, y, train_rows, test_rows, penalties, kind):
+    """{penalty: held-out class log-probabilities of ``test_rows``} from the expert fitted on
+    ``train_rows`` (features built once per split)."""
     x = tfidf(grams, train_rows, np.concatenate([train_rows, test_rows]), kind)
-    w, b = tp.fit_lr(x[:len(train_rows)], y[train_rows], penalty, iters=200)
-    return tp.log_softmax(x[len(train_rows):] @ w.T + b)
+    out = {}
+    for p in penalties:
+        w, b = tp.fit_lr(x[:len(train_rows)], y[train_rows], p, iters=200)
+        out[p] = tp.log_softmax(x[len(train_rows):] @ w.T + b)
+    return out
 
 
 def nested(grams, y, folds, kind, log=print):
@@ -91,15 +95,14 @@ def nested(grams, y, folds, kind, log=print):
     for f in range(folds.max() + 1):
         train, test = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
         inner = frozen.stratified_folds(y[train], 4, frozen.SEED + f)
-        loss = {}
-        for p in PENALTIES:
-            loss[p] = 0.0
-            for g in range(4):
-                a, b = train[inner != g], train[inner == g]
-                loss[p] -= lexical(grams, y, a, b, p, kind)[np.arange(len(b)), y[b]].sum()
+        loss = dict.fromkeys(PENALTIES, 0.0)
+        for g in range(4):
+            a, b = train[inner != g], train[inner == g]
+            for p, lp in lexical(grams, y, a, b, PENALTIES, kind).items():
+                loss[p] -= lp[np.arange(len(b)), y[b]].sum()
         best = min(PENALTIES, key=lambda p: loss[p])
         chosen.append(best)
-        out[test] = lexical(grams, y, train, test, best, kind)
+        out[test] = lexical(grams, y, train, test, (best,), kind)[best]
         log(f"fold {f}: penalty {best}, {int((out[test].argmax(1) == y[test]).sum())} of {len(test)}")
     return out, chosen
 

@@ -45,6 +45,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import data  # noqa: E402
 import minilm  # noqa: E402
+import topic_branch as tb  # noqa: E402
 import topic_probe as tp  # noqa: E402
 import train as frozen  # noqa: E402
 
@@ -140,12 +141,7 @@ class Sweep:
         rng = np.random.RandomState(seed)
         h = self.states(12 - k)
         rows = np.flatnonzero(self.folds != f)
-        opt = torch.optim.AdamW([{"params": topic.branch.parameters(), "lr": lr},
-                                 {"params": list(topic.pools.parameters()) + [topic.bias], "lr": head_lr}],
-                                weight_decay=0.01)
-        steps = epochs * ((len(rows) + batch - 1) // batch)
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
+        opt, sched = tb.optimizer(topic, lr, head_lr, epochs * ((len(rows) + batch - 1) // batch))
         avg = None
         for e in range(epochs):
             topic.train()
