@@ -55,6 +55,7 @@ SEEDS = (20240601, 1, 2, 3, 4, 5, 6, 7)
 # (name, seeds, recipe overrides), in the order they run
 SWEEP = (
     ("k4", SEEDS, {}),
+    ("k4-lpft", SEEDS, {"lp_penalty": 0.01, "bucket": 8}),
     ("k4-avg3", SEEDS[:5], {"last_avg": 3}),
     ("k3", SEEDS[:5], {"k": 3}),
     ("k5", SEEDS[:5], {"k": 5}),
@@ -62,6 +63,9 @@ SWEEP = (
     ("k4-lr3", SEEDS[:5], {"lr": 3e-4}),
     ("k2", SEEDS[:5], {"k": 2}),
     ("k4-lr1-e12", SEEDS[:5], {"lr": 1e-4, "epochs": 12}),
+    ("k4-lpft-e12", SEEDS[:5], {"lp_penalty": 0.01, "bucket": 8, "epochs": 12}),
+    ("k3-lpft", SEEDS[:5], {"lp_penalty": 0.01, "bucket": 8, "k": 3}),
+    ("k5-lpft", SEEDS[:5], {"lp_penalty": 0.01, "bucket": 8, "k": 5}),
 )
 
 
@@ -129,9 +133,10 @@ class Sweep:
         return h[rows, :s], self.x[rows, :s], self.m[rows, :s]
 
     def train(self, f, k=4, seed=SEEDS[0], epochs=8, lr=1.5e-4, head_lr=3e-3, batch=16, dropout=0.1,
-              head_seed=0, last_avg=0):
+              head_seed=0, last_avg=0, lp_penalty=0.0, bucket=0):
         """topic_branch.py's recipe on outer fold ``f``'s training rows; ``last_avg`` > 0: the last
-        epochs' weights averaged."""
+        epochs' weights averaged; ``lp_penalty`` and ``bucket`` as topic_branch.py's ``--lp-penalty``
+        (LP-FT start of the linear layer) and ``--bucket`` (length-bucketed batches)."""
         torch.manual_seed(head_seed)
         topic = minilm.TopicHead((12 - k,), bow=False, branch=k, dropout=dropout)
         for j, mine in enumerate(topic.branch):
@@ -141,13 +146,15 @@ class Sweep:
         rng = np.random.RandomState(seed)
         h = self.states(12 - k)
         rows = np.flatnonzero(self.folds != f)
+        if lp_penalty > 0:
+            tb.linear_probe_init(topic, ((hb, mb) for hb, _, mb in (self.batch(h, rows[s:s + 64])
+                                                                    for s in range(0, len(rows), 64))),
+                                 self.y[rows], lp_penalty)
         opt, sched = tb.optimizer(topic, lr, head_lr, epochs * ((len(rows) + batch - 1) // batch))
         avg = None
         for e in range(epochs):
             topic.train()
-            order = rng.permutation(rows)
-            for s in range(0, len(order), batch):
-                idx = order[s:s + batch]
+            for idx in tb.batches(rng.permutation(rows), self.lengths, batch, bucket, rng):
                 loss = F.cross_entropy(topic(*self._inputs(h, idx)), self.yt[idx])
                 opt.zero_grad()
                 loss.backward()

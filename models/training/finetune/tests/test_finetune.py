@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import data  # noqa: E402
 import export  # noqa: E402
 import minilm  # noqa: E402
+import topic_branch  # noqa: E402
 import topic_lexical  # noqa: E402
 import torch  # noqa: E402
 
@@ -227,6 +228,47 @@ class LexicalExpertTest(unittest.TestCase):
             self.assertGreater(x[2, 3], x[2, 0])
             # the unseen "z" does not change row 3's features: it reads as "a b"
             np.testing.assert_allclose(x[3], topic_lexical.tfidf(grams[:3] + [["a", "b"]], [0, 1, 2], [3], kind)[0])
+
+
+class TopicBranchBatchesTest(unittest.TestCase):
+    def test_plain_batches_keep_the_order(self):
+        order = np.array([4, 0, 3, 1, 2])
+        got = topic_branch.batches(order, [1] * 5, 2, 0, np.random.RandomState(0))
+        self.assertEqual([b.tolist() for b in got], [[4, 0], [3, 1], [2]])
+
+    def test_bucketed_batches_cover_every_row_once_and_pad_less(self):
+        rng = np.random.RandomState(1)
+        lengths = rng.randint(5, 200, size=101).tolist()
+        order = rng.permutation(101)
+        got = topic_branch.batches(order, lengths, 8, 4, np.random.RandomState(2))
+        self.assertEqual(sorted(np.concatenate(got).tolist()), list(range(101)))
+        self.assertTrue(all(len(b) <= 8 for b in got))
+        plain = topic_branch.batches(order, lengths, 8, 0, None)
+
+        def padded(bs):
+            return sum(len(b) * max(lengths[i] for i in b) for b in bs)
+        self.assertLess(padded(got), padded(plain))
+        # rows are sorted by length only within a run of 4 batches, never across runs
+        runs = [set(order[s:s + 32].tolist()) for s in range(0, 101, 32)]
+        self.assertTrue(all(any(set(b.tolist()) <= r for r in runs) for b in got))
+
+
+class LinearProbeInitTest(unittest.TestCase):
+    def test_the_linear_layer_starts_fitted_to_the_training_rows(self):
+        torch.manual_seed(0)
+        rng = np.random.RandomState(3)
+        y = np.tile(np.arange(len(minilm.CLASS_LABELS)), 10)
+        centres = rng.normal(size=(len(minilm.CLASS_LABELS), minilm.HIDDEN)).astype(np.float32)
+        states = [torch.from_numpy(centres[c] + 0.5 * rng.normal(size=(6, minilm.HIDDEN)).astype(np.float32)) for c in y]
+        ids = [np.full(6, 2000 + i, dtype=np.int64) for i in range(len(y))]
+        topic = minilm.TopicHead((11,), bow=True, branch=1, dropout=0.1)
+        train = np.arange(len(y))
+        before = topic_branch.predict(topic, states, ids, train)
+        batches = (topic_branch.padded(states, ids, train[s:s + 16]) for s in range(0, len(train), 16))
+        topic_branch.linear_probe_init(topic, ((h, m) for h, _, m in batches), y[train], 0.01)
+        after = topic_branch.predict(topic, states, ids, train)
+        self.assertEqual((after.argmax(1) == y).mean(), 1.0)
+        self.assertLess(-after[train, y].mean(), -before[train, y].mean())
 
 
 class BundleRoundTripTest(unittest.TestCase):
