@@ -146,7 +146,9 @@ class TopicHead(nn.Module):
     def layers(self):
         return tuple(int(i) for i in self.pools)
 
-    def forward(self, kept, input_ids, attention_mask):
+    def pooled(self, kept, attention_mask):
+        """The masked means the linear layers read, one per pool: of the branch's output when there
+        is a branch (run on ``kept[0]``), else of each kept layer state."""
         m = attention_mask.to(kept[0].dtype).unsqueeze(-1)
         n = m.sum(1).clamp(min=1.0)
         if len(self.branch):
@@ -155,9 +157,13 @@ class TopicHead(nn.Module):
             for layer in self.branch:
                 h = layer(h, bias, self.dropout)
             kept = [h]
+        return [(h * m).sum(1) / n for h in kept]
+
+    def forward(self, kept, input_ids, attention_mask):
+        m = attention_mask.to(kept[0].dtype).unsqueeze(-1)
         z = self.bias
-        for lin, h in zip(self.pools.values(), kept):
-            z = z + lin(F.dropout((h * m).sum(1) / n, self.dropout, self.training))
+        for lin, p in zip(self.pools.values(), self.pooled(kept, attention_mask)):
+            z = z + lin(F.dropout(p, self.dropout, self.training))
         out = self.pool_weight * torch.log_softmax(z, dim=-1)
         if self.bow is not None:
             counts = (self.bow(input_ids) * m).sum(1) + self.bow_bias

@@ -89,16 +89,6 @@ def batches(order, lengths, batch, bucket, rng):
     return [out[i] for i in rng.permutation(len(out))]
 
 
-def pooled_branch_output(topic, h, m):
-    """The masked mean of the branch's output for layer states ``h`` [B, S, H] and mask ``m`` [B, S],
-    without dropout: the features the linear layer reads."""
-    bias = (1.0 - m.to(h.dtype))[:, None, None, :] * torch.finfo(h.dtype).min
-    for layer in topic.branch:
-        h = layer(h, bias, 0.0)
-    mf = m.to(h.dtype).unsqueeze(-1)
-    return (h * mf).sum(1) / mf.sum(1)
-
-
 def linear_probe_init(topic, state_batches, y, penalty):
     """LP-FT: the linear layer starts as the logistic regression (L-BFGS, ``penalty``) on the
     untrained branch's pooled output, so fine-tuning starts from a head that already fits instead of
@@ -106,8 +96,8 @@ def linear_probe_init(topic, state_batches, y, penalty):
     of the training rows, whose labels are ``y`` in that order."""
     topic.eval()
     with torch.no_grad():
-        x = torch.cat([pooled_branch_output(topic, h, m) for h, m in state_batches]).cpu().numpy()
-    w, b = tp.fit_lr(x.astype(np.float32), y, penalty)
+        x = torch.cat([topic.pooled([h], m)[0] for h, m in state_batches]).cpu().numpy()
+    w, b = tp.fit_lr(x, y, penalty)
     lin = next(iter(topic.pools.values()))
     with torch.no_grad():
         lin.weight.copy_(torch.from_numpy(w))
