@@ -198,8 +198,9 @@ def main():
     ap.add_argument("--seed", type=int, default=frozen.SEED,
                     help="seed of the training order and dropout (the folds stay those of ../train.py)")
     ap.add_argument("--confidence", type=float, default=0.9, help="least teacher probability of a pseudo-label")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (two runs side by side: 1 each)")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     model, cfg = tp.load_model(args.init)
     ag = data.load(args.work, "ag_news", 256)
