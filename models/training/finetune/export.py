@@ -23,8 +23,9 @@ With ``table_bits`` 4 the word embedding is stored in 4 bits (a float16 scale pe
 32 columns, two values per byte; the graph unpacks the gathered rows only), which takes 5.2 MB off
 a bundle; on the minilm-ft bundle (Java runtime) SST-2 moved +0.2 and TweetEval macro-recall -0.3.
 
-usage: /usr/bin/python3 export.py <model.pt> <encoder.onnx> <out-dir> [DequantizeLinear|CastMul|MatMulInteger [8|4]]
-  writes <out-dir>/model.fp32.onnx and <out-dir>/model.onnx (int8 weights; 4: int4 word embedding)
+usage: /usr/bin/python3 export.py <model.pt> <encoder.onnx> <out-dir> [DequantizeLinear|CastMul|MatMulInteger [8|4 [8|4]]]
+  writes <out-dir>/model.fp32.onnx and <out-dir>/model.onnx (int8 weights; 4: int4 word embedding;
+  a second 4: int4 topic branch, see quantize)
 """
 import json
 import os
@@ -85,16 +86,86 @@ def int4_table(w, group):
     return packed, scale
 
 
-def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear", table_bits=8, group=32):
+def int4_blocks(w, block):
+    """(packed uint8 [K/2, N], float16 scales [K/block, N]) of a MatMul weight w [K, N]: symmetric
+    4-bit values q in [-7, 7], one scale per output column and block of ``block`` inputs, stored as
+    q + 8, two rows per byte (row 2j in the high nibble, 2j+1 in the low one)."""
+    k, n = w.shape
+    g = w.reshape(k // block, block, n)
+    scale = (np.abs(g).max(axis=1) / 7.0).astype(np.float16)
+    scale[scale == 0] = 1.0
+    q = np.clip(np.rint(g / scale.astype(np.float32)[:, None, :]), -7, 7).astype(np.int16).reshape(k, n) + 8
+    return (q[0::2] * 16 + q[1::2]).astype(np.uint8), scale
+
+
+def int8_from_int4_nodes(name, shape, block, inits):
+    """Constant nodes computing ``<name>_int8`` (int8 [K, N]) and ``<name>_scale`` (float32 [N]) from
+    the packed 4-bit weight: unpack the nibbles (float arithmetic, exact below 256), centre, times
+    the block scales, then per output column scale = max |w| / 127 and int8 = round(w / scale), as
+    the int8 MatMuls are stored. Every input is an initializer, so ONNX Runtime computes them once."""
+    k, n = shape
+    p = name + "_unpack"
+    inits += [numpy_helper.from_array(np.array([k, n], dtype=np.int64), p + "_shape"),
+              numpy_helper.from_array(np.array([k // block, block, n], dtype=np.int64), p + "_blocks"),
+              numpy_helper.from_array(np.array([1], dtype=np.int64), p + "_axis1")]
+    if not any(i.name == "int4_sixteen" for i in inits):
+        inits += [numpy_helper.from_array(np.array(16.0, dtype=np.float32), "int4_sixteen"),
+                  numpy_helper.from_array(np.array(8.0, dtype=np.float32), "int4_eight")]
+    if not any(i.name == "int8_max" for i in inits):
+        inits += [numpy_helper.from_array(np.array(127.0, dtype=np.float32), "int8_max"),
+                  numpy_helper.from_array(np.array(1e-30, dtype=np.float32), "int8_tiny")]
+    return [
+        helper.make_node("Cast", [name + "_packed4"], [p + "_bytes"], to=TensorProto.FLOAT),
+        helper.make_node("Div", [p + "_bytes", "int4_sixteen"], [p + "_div"]),
+        helper.make_node("Floor", [p + "_div"], [p + "_high"]),
+        helper.make_node("Mul", [p + "_high", "int4_sixteen"], [p + "_high16"]),
+        helper.make_node("Sub", [p + "_bytes", p + "_high16"], [p + "_low"]),
+        helper.make_node("Unsqueeze", [p + "_high", p + "_axis1"], [p + "_high1"]),
+        helper.make_node("Unsqueeze", [p + "_low", p + "_axis1"], [p + "_low1"]),
+        helper.make_node("Concat", [p + "_high1", p + "_low1"], [p + "_pairs"], axis=1),  # [K/2, 2, N]
+        helper.make_node("Sub", [p + "_pairs", "int4_eight"], [p + "_centred"]),
+        helper.make_node("Reshape", [p + "_centred", p + "_blocks"], [p + "_grouped"]),
+        helper.make_node("Cast", [name + "_block_scale16"], [p + "_scale32"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", [p + "_scale32", p + "_axis1"], [p + "_scale_rows"]),
+        helper.make_node("Mul", [p + "_grouped", p + "_scale_rows"], [p + "_scaled"]),
+        helper.make_node("Reshape", [p + "_scaled", p + "_shape"], [p + "_float"]),
+        helper.make_node("Abs", [p + "_float"], [p + "_abs"]),
+        helper.make_node("ReduceMax", [p + "_abs"], [p + "_max"], axes=[0], keepdims=0),
+        helper.make_node("Div", [p + "_max", "int8_max"], [p + "_step"]),
+        helper.make_node("Max", [p + "_step", "int8_tiny"], [name + "_scale"]),
+        helper.make_node("Div", [p + "_float", name + "_scale"], [p + "_ratio"]),
+        helper.make_node("Round", [p + "_ratio"], [p + "_rounded"]),
+        helper.make_node("Cast", [p + "_rounded"], [name + "_int8"], to=TensorProto.INT8),
+    ]
+
+
+BRANCH = "/topic/branch."  # node names torch.onnx.export gives the topic branch's layers
+
+
+def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear", table_bits=8, group=32,
+             branch_bits=8, branch_block=64):
     """Writes dst: src with int8 weights (see the module docstring); with matmuls=False only the
     embedding table is quantized. ``table_bits=4``: embedding tables whose width is a multiple of
-    ``group`` are stored in 4 bits instead (:func:`int4_table`). Returns a summary."""
+    ``group`` are stored in 4 bits instead (:func:`int4_table`). ``branch_bits=4``: the MatMul weights
+    of the topic branch (nodes named ``/topic/branch.*``) are stored in 4 bits (:func:`int4_blocks`,
+    blocks of ``branch_block`` inputs), half the bytes of int8, and expanded by constant nodes to
+    the int8 weight and column scale that ``MatMulInteger`` reads (:func:`int8_from_int4_nodes`):
+    ONNX Runtime folds those nodes when the session is created, so the branch runs on the same
+    integer kernels as the encoder (com.microsoft.MatMulNBits ran the branch 1.3-2x slower on these
+    CPUs). Needs ``dequantize="MatMulInteger"``. Returns a summary."""
     model = onnx.load(src)
     graph = model.graph
     consumers = {}
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
+    nbits_weights = set()
+    if branch_bits == 4 and dequantize != "MatMulInteger":
+        raise ValueError("branch_bits 4 needs the MatMulInteger form")
+    if branch_bits == 4:
+        nbits_weights = {n.input[1] for n in graph.node if n.op_type == "MatMul" and n.name.startswith(BRANCH)}
+    elif branch_bits != 8:
+        raise ValueError(f"branch_bits must be 8 or 4, not {branch_bits}")
     keep, new_inits, dq_nodes = [], [], []
     gather_tables = {}
     integer_weights = set()
@@ -107,7 +178,18 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear", table_bits=8
                      and all(n.op_type == "MatMul" and n.input[1] == init.name for n in uses))
         is_table = (w.ndim == 2 and w.dtype == np.float32 and w.shape[0] >= 10000 and uses
                     and all(n.op_type == "Gather" and n.input[0] == init.name for n in uses))
-        if is_matmul:
+        if is_matmul and init.name in nbits_weights and w.shape[0] % branch_block == 0:
+            packed, scale = int4_blocks(w, branch_block)
+            new_inits += [numpy_helper.from_array(packed, init.name + "_packed4"),
+                          numpy_helper.from_array(scale, init.name + "_block_scale16"),
+                          numpy_helper.from_array(np.zeros(w.shape[1], dtype=np.int8), init.name + "_zero")]
+            dq_nodes += int8_from_int4_nodes(init.name, w.shape, branch_block, new_inits)
+            back = minilm.unpack_int4_blocks(packed, scale)
+            err = np.abs(minilm.int8_columns(back) - w).max() / np.abs(w).max()
+            summary["max_branch_error_relative"] = max(summary.get("max_branch_error_relative", 0.0), float(err))
+            summary["branch_int4_params"] = summary.get("branch_int4_params", 0) + int(w.size)
+            integer_weights.add(init.name)
+        elif is_matmul:
             scale = np.abs(w).max(axis=0) / 127.0
             scale[scale == 0] = 1.0
             q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
@@ -221,13 +303,14 @@ def main():
     model_pt, encoder_onnx, out = sys.argv[1], sys.argv[2], sys.argv[3]
     dequantize = sys.argv[4] if len(sys.argv) > 4 else "DequantizeLinear"
     table_bits = int(sys.argv[5]) if len(sys.argv) > 5 else 8
+    branch_bits = int(sys.argv[6]) if len(sys.argv) > 6 else 8
     torch.set_num_threads(2)
     os.makedirs(out, exist_ok=True)
     model, cfg = load(model_pt, encoder_onnx)
     fp32 = os.path.join(out, "model.fp32.onnx")
     export_fp32(model, fp32)
     summary = quantize(fp32, os.path.join(out, "model.onnx"), dequantize=dequantize,
-                       table_bits=table_bits)
+                       table_bits=table_bits, branch_bits=branch_bits)
     summary.update({"fp32_bytes": os.path.getsize(fp32), "casing": bool(cfg["casing"]), "opset": OPSET})
     with open(os.path.join(out, "export.json"), "w") as f:
         json.dump(summary, f, indent=2)

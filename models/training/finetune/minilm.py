@@ -399,6 +399,22 @@ def unpack_int4_table(packed, scale):
     return ((q - 8).reshape(v, scale.shape[1], group) * scale.astype(np.float32)[:, :, None]).reshape(v, 2 * half)
 
 
+def unpack_int4_blocks(packed, scale):
+    """The float32 weight [K, N] that ``export.int4_blocks`` stored: packed [K/2, N], scales
+    [K/block, N] (what the graph's unpacking nodes compute before the int8 step)."""
+    half, n = packed.shape
+    q = np.empty((2 * half, n), dtype=np.float32)
+    q[0::2], q[1::2] = packed // 16, packed % 16
+    blocks = scale.shape[0]
+    return ((q - 8).reshape(blocks, -1, n) * scale.astype(np.float32)[:, None, :]).reshape(2 * half, n)
+
+
+def int8_columns(w):
+    """w [K, N] as the graph's int8 step stores it: round(w / s) * s, s = max |w| / 127 per column."""
+    s = np.maximum(np.abs(w).max(axis=0) / np.float32(127.0), np.float32(1e-30))
+    return np.rint(w / s) * s
+
+
 def fused_state_dict(path):
     """The state dict of :class:`MultiTask` held by a fused ``bert-multihead`` graph written by
     export.py (float32 or int8). int8 weights are dequantized exactly as the graph does (per output
@@ -412,7 +428,10 @@ def fused_state_dict(path):
     inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     values = {}
     for name, value in inits.items():
-        if name.endswith("_int4"):
+        if name.endswith("_packed4"):  # export.int4_blocks + the graph's int8 step (a MatMul weight)
+            base = name[: -len("_packed4")]
+            values[base] = int8_columns(unpack_int4_blocks(value, inits[base + "_block_scale16"]))
+        elif name.endswith("_int4"):
             values[name[: -len("_int4")]] = unpack_int4_table(value, inits[name[: -len("_int4")] + "_group_scale"])
         elif name.endswith("_int8"):
             base = name[: -len("_int8")]

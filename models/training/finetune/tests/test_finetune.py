@@ -314,7 +314,36 @@ class BundleRoundTripTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             minilm.TopicHead([1, 2], branch=1)
 
-    def round_trip(self, topic, layers, branch, mix=None):
+    def test_int4_branch_expands_to_int8_matmuls_and_loads_back_within_its_steps(self):
+        approx, want, ops = self.round_trip(minilm.TopicHead([1], branch=2), (1,), 2, branch_bits=4)
+        # shared encoder and branch, 2 layers each: query, key, value, dense, intermediate, output
+        self.assertEqual(ops.count("MatMulInteger"), 2 * 2 * 6)
+        self.assertEqual(ops.count("Round"), 2 * 6)  # one int8 step per branch weight, folded at load
+        checked = 0
+        for name, value in approx.state_dict().items():
+            if name.startswith("topic.branch.") and name.endswith(".weight") and value.ndim == 2:
+                w = want[name].numpy().T  # [in, out], blocks of 64 inputs per output column
+                blocks = w.reshape(w.shape[0] // 64, 64, w.shape[1])
+                step4 = np.repeat(np.abs(blocks).max(axis=1) / 7, 64, axis=0)
+                back = minilm.unpack_int4_blocks(*export.int4_blocks(w, 64))
+                step8 = np.abs(back).max(axis=0) / 127
+                err = np.abs(value.numpy().T - w)
+                self.assertTrue(np.all(err <= step4 * 1.001 / 2 + step8 / 2 + 1e-6), name)
+                self.assertGreater(err.max(), (np.abs(w).max() / 127) / 2, name)  # coarser than int8
+                checked += 1
+        self.assertEqual(checked, 2 * 6)
+
+    def test_int4_blocks_pack_row_pairs_high_nibble_first(self):
+        w = np.zeros((64, 2), dtype=np.float32)
+        w[0, 0], w[1, 0], w[63, 1] = 7.0, -7.0, 3.5  # scales 1 and 0.5: exact in float16
+        packed, scale = export.int4_blocks(w, 64)
+        self.assertEqual(packed.shape, (32, 2))
+        self.assertEqual(scale.shape, (1, 2))
+        self.assertEqual(int(packed[0, 0]), 15 * 16 + 1)  # q + 8: 15 (row 0) high, 1 (row 1) low
+        self.assertEqual(int(packed[31, 1]), 8 * 16 + 15)
+        self.assertTrue(np.array_equal(minilm.unpack_int4_blocks(packed, scale), w))
+
+    def round_trip(self, topic, layers, branch, mix=None, branch_bits=8):
         torch.manual_seed(1)
         model = minilm.MultiTask(casing=False, layers=2)
         model.set_topic_head(topic)
@@ -328,9 +357,10 @@ class BundleRoundTripTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             fp32, int8 = os.path.join(d, "model.fp32.onnx"), os.path.join(d, "model.onnx")
             export.export_fp32(model, fp32)
-            export.quantize(fp32, int8, dequantize="MatMulInteger")
+            export.quantize(fp32, int8, dequantize="MatMulInteger", branch_bits=branch_bits)
             exact = minilm.load_bundle(fp32).eval()
             approx = minilm.load_bundle(int8).eval()
+            ops = [n.op_type for n in onnx.load(int8).graph.node]
         self.assertEqual(exact.topic.layers, layers)
         self.assertEqual(approx.topic.layers, layers)
         self.assertEqual(len(exact.topic.branch), branch)
@@ -340,7 +370,7 @@ class BundleRoundTripTest(unittest.TestCase):
             if not name.startswith("classes."):  # the probe replaced the linear head: not exported
                 self.assertTrue(torch.equal(value, want[name]), name)
         for name, value in approx.state_dict().items():
-            if not name.startswith("classes."):
+            if not name.startswith("classes.") and not (branch_bits == 4 and name.startswith("topic.branch.")):
                 step = want[name].abs().max() / 127
                 self.assertLessEqual(float((value - want[name]).abs().max()), float(step) / 2 + 1e-6, name)
         ids = torch.tensor([[101, 2000, 2001, 2002, 102], [101, 2003, 102, 0, 0]])
@@ -351,6 +381,7 @@ class BundleRoundTripTest(unittest.TestCase):
         for x, y in zip(a, b):
             self.assertTrue(torch.allclose(x, y, atol=1e-5))
         self.assertFalse(torch.allclose(a[1], model.classes(model.pooled(model.hidden(ids, m, torch.zeros_like(ids)), m))))
+        return approx, want, ops
 
 
 if __name__ == "__main__":
