@@ -158,6 +158,8 @@ def install(args):
         "int8_diff_ent": f"{check['int8_vs_fp32_max_abs_diff']['entities']:.3f}",
         "agree_sent": pct(check["int8_vs_fp32_argmax_agreement"]["sentiment"]),
         "agree_cls": pct(check["int8_vs_fp32_argmax_agreement"]["classes"]),
+        "agree_cls_news": pct(check["int8_vs_fp32_classes_agreement_news"]["agreement"]),
+        "news_texts": check["int8_vs_fp32_classes_agreement_news"]["texts"],
         "agree_ent": pct(check["int8_vs_fp32_argmax_agreement"]["entities"]),
         "id_mismatch": check["token_id_mismatches"], "case_mismatch": check["case_id_mismatches"],
         # the shared encoder was quantized when the joint run was exported (the probe bundle); the

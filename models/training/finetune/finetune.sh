@@ -162,7 +162,7 @@ nice java "${java_opts[@]}" -cp "$deps" "$training/java/FeatureDump.java" ids - 
 nice java "${java_opts[@]}" -cp "$cp" "$here/java/FusedCheck.java" "$tokenizer" "$check_texts" "$work/check/out" 3 \
   "$final/export/model.fp32.onnx" "$final/export/model.onnx" 2> >(quiet)
 nice -n 10 "$py" "$here/check_export.py" "$soup/model.pt" "$encoder" "$work/check/out" \
-  "$work/check/texts_ids" "$check_texts" "$work/check/check.json"
+  "$work/check/texts_ids" "$check_texts" "$work/check/check.json" "$work/inputs/ag_news.txt"
 
 step "dev metrics from the Java runtime (AnalyzerEvaluation): final bundle int8 and float32, fold bundles on their AG News rows"
 tweet="$data/tweet_eval_sentiment/val_text.txt"
