@@ -134,7 +134,15 @@ class GenerationCrashRecoveryIT {
           .containsExactlyInAnyOrder(GenerationApp.MODELS_HEALTH, GenerationApp.STREAMS_HEALTH);
       assertThat(components.at("/gpt.streams/state").asText()).isEqualTo("RUNNING");
       assertThat(components.at("/gpt.streams/application_id").asText()).isEqualTo(APP_ID);
+      // Kafka client meters are bound when the client registers them (after its first fetch) and the
+      // binder picks new ones up on its own schedule: scrape until the lag meter is there
+      Pattern lag = Pattern.compile("kafka_consumer_fetch_manager_records_lag_max\\{[^}]*stage=\"gpt\"");
       String metrics = get(base.resolve(OpsHttpServer.METRICS_PATH)).body();
+      long scrapeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (!lag.matcher(metrics).find() && System.nanoTime() < scrapeDeadline) {
+        Thread.sleep(500);
+        metrics = get(base.resolve(OpsHttpServer.METRICS_PATH)).body();
+      }
       assertThat(metrics)
           .containsPattern("nlpstream_records_out_total\\{application=\"nlpstream\",output=\"summary\",stage=\"gpt\"} "
               + (REQUESTS - answeredBeforeKill) + "\\.0")
