@@ -98,6 +98,27 @@ def int4_blocks(w, block):
     return (q[0::2] * 16 + q[1::2]).astype(np.uint8), scale
 
 
+def nibble_nodes(packed, p, axes, axis, inits):
+    """Nodes turning the uint8 tensor ``packed`` into ``<p>_centred``: both nibbles of each byte as
+    floats (exact: integers below 256), the high one first, stacked along a new axis ``axis`` (the
+    int64 tensor ``axes`` holds it for Unsqueeze) and centred (q + 8 -> q). Registers the shared
+    constants in ``inits`` once."""
+    if not any(i.name == "int4_sixteen" for i in inits):
+        inits += [numpy_helper.from_array(np.array(16.0, dtype=np.float32), "int4_sixteen"),
+                  numpy_helper.from_array(np.array(8.0, dtype=np.float32), "int4_eight")]
+    return [
+        helper.make_node("Cast", [packed], [p + "_bytes"], to=TensorProto.FLOAT),
+        helper.make_node("Div", [p + "_bytes", "int4_sixteen"], [p + "_div"]),
+        helper.make_node("Floor", [p + "_div"], [p + "_high"]),
+        helper.make_node("Mul", [p + "_high", "int4_sixteen"], [p + "_high16"]),
+        helper.make_node("Sub", [p + "_bytes", p + "_high16"], [p + "_low"]),
+        helper.make_node("Unsqueeze", [p + "_high", axes], [p + "_high1"]),
+        helper.make_node("Unsqueeze", [p + "_low", axes], [p + "_low1"]),
+        helper.make_node("Concat", [p + "_high1", p + "_low1"], [p + "_pairs"], axis=axis),
+        helper.make_node("Sub", [p + "_pairs", "int4_eight"], [p + "_centred"]),
+    ]
+
+
 def int8_from_int4_nodes(name, shape, block, inits):
     """Constant nodes computing ``<name>_int8`` (int8 [K, N]) and ``<name>_scale`` (float32 [N]) from
     the packed 4-bit weight: unpack the nibbles (float arithmetic, exact below 256), centre, times
@@ -108,22 +129,11 @@ def int8_from_int4_nodes(name, shape, block, inits):
     inits += [numpy_helper.from_array(np.array([k, n], dtype=np.int64), p + "_shape"),
               numpy_helper.from_array(np.array([k // block, block, n], dtype=np.int64), p + "_blocks"),
               numpy_helper.from_array(np.array([1], dtype=np.int64), p + "_axis1")]
-    if not any(i.name == "int4_sixteen" for i in inits):
-        inits += [numpy_helper.from_array(np.array(16.0, dtype=np.float32), "int4_sixteen"),
-                  numpy_helper.from_array(np.array(8.0, dtype=np.float32), "int4_eight")]
+    unpacked = nibble_nodes(name + "_packed4", p, p + "_axis1", 1, inits)  # [K/2, 2, N]
     if not any(i.name == "int8_max" for i in inits):
         inits += [numpy_helper.from_array(np.array(127.0, dtype=np.float32), "int8_max"),
                   numpy_helper.from_array(np.array(1e-30, dtype=np.float32), "int8_tiny")]
-    return [
-        helper.make_node("Cast", [name + "_packed4"], [p + "_bytes"], to=TensorProto.FLOAT),
-        helper.make_node("Div", [p + "_bytes", "int4_sixteen"], [p + "_div"]),
-        helper.make_node("Floor", [p + "_div"], [p + "_high"]),
-        helper.make_node("Mul", [p + "_high", "int4_sixteen"], [p + "_high16"]),
-        helper.make_node("Sub", [p + "_bytes", p + "_high16"], [p + "_low"]),
-        helper.make_node("Unsqueeze", [p + "_high", p + "_axis1"], [p + "_high1"]),
-        helper.make_node("Unsqueeze", [p + "_low", p + "_axis1"], [p + "_low1"]),
-        helper.make_node("Concat", [p + "_high1", p + "_low1"], [p + "_pairs"], axis=1),  # [K/2, 2, N]
-        helper.make_node("Sub", [p + "_pairs", "int4_eight"], [p + "_centred"]),
+    return unpacked + [
         helper.make_node("Reshape", [p + "_centred", p + "_blocks"], [p + "_grouped"]),
         helper.make_node("Cast", [name + "_block_scale16"], [p + "_scale32"], to=TensorProto.FLOAT),
         helper.make_node("Unsqueeze", [p + "_scale32", p + "_axis1"], [p + "_scale_rows"]),
@@ -159,11 +169,11 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear", table_bits=8
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    nbits_weights = set()
+    branch_weights = set()
     if branch_bits == 4 and dequantize != "MatMulInteger":
         raise ValueError("branch_bits 4 needs the MatMulInteger form")
     if branch_bits == 4:
-        nbits_weights = {n.input[1] for n in graph.node if n.op_type == "MatMul" and n.name.startswith(BRANCH)}
+        branch_weights = {n.input[1] for n in graph.node if n.op_type == "MatMul" and n.name.startswith(BRANCH)}
     elif branch_bits != 8:
         raise ValueError(f"branch_bits must be 8 or 4, not {branch_bits}")
     keep, new_inits, dq_nodes = [], [], []
@@ -178,7 +188,7 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear", table_bits=8
                      and all(n.op_type == "MatMul" and n.input[1] == init.name for n in uses))
         is_table = (w.ndim == 2 and w.dtype == np.float32 and w.shape[0] >= 10000 and uses
                     and all(n.op_type == "Gather" and n.input[0] == init.name for n in uses))
-        if is_matmul and init.name in nbits_weights and w.shape[0] % branch_block == 0:
+        if is_matmul and init.name in branch_weights and w.shape[0] % branch_block == 0:
             packed, scale = int4_blocks(w, branch_block)
             new_inits += [numpy_helper.from_array(packed, init.name + "_packed4"),
                           numpy_helper.from_array(scale, init.name + "_block_scale16"),
@@ -250,25 +260,14 @@ def quantize(src, dst, matmuls=True, dequantize="DequantizeLinear", table_bits=8
         elif node.op_type == "Gather" and node.input[0] in gather_tables and gather_tables[node.input[0]][1] == 4:
             table, ids, out = node.input[0], node.input[1], node.output[0]
             (_, width), _, g = gather_tables[table]
-            if not any(i.name == "int4_sixteen" for i in new_inits):  # shared by all int4 tables
-                new_inits += [numpy_helper.from_array(np.array(16.0, dtype=np.float32), "int4_sixteen"),
-                              numpy_helper.from_array(np.array(8.0, dtype=np.float32), "int4_eight")]
             new_inits += [numpy_helper.from_array(np.array([-1], dtype=np.int64), out + "_axes"),
                           numpy_helper.from_array(np.array([0, 0, width // g, g], dtype=np.int64), out + "_groups"),
                           numpy_helper.from_array(np.array([0, 0, width], dtype=np.int64), out + "_width")]
             # bytes -> both nibbles as floats (exact: integers below 256), interleaved back to
             # columns 2j, 2j+1, centred, times the scale of their row and group
+            nodes += [helper.make_node("Gather", [table + "_int4", ids], [out + "_packed"], axis=0)]
+            nodes += nibble_nodes(out + "_packed", out, out + "_axes", -1, new_inits)
             nodes += [
-                helper.make_node("Gather", [table + "_int4", ids], [out + "_packed"], axis=0),
-                helper.make_node("Cast", [out + "_packed"], [out + "_bytes"], to=TensorProto.FLOAT),
-                helper.make_node("Div", [out + "_bytes", "int4_sixteen"], [out + "_div"]),
-                helper.make_node("Floor", [out + "_div"], [out + "_high"]),
-                helper.make_node("Mul", [out + "_high", "int4_sixteen"], [out + "_high16"]),
-                helper.make_node("Sub", [out + "_bytes", out + "_high16"], [out + "_low"]),
-                helper.make_node("Unsqueeze", [out + "_high", out + "_axes"], [out + "_high1"]),
-                helper.make_node("Unsqueeze", [out + "_low", out + "_axes"], [out + "_low1"]),
-                helper.make_node("Concat", [out + "_high1", out + "_low1"], [out + "_pairs"], axis=-1),
-                helper.make_node("Sub", [out + "_pairs", "int4_eight"], [out + "_centred"]),
                 helper.make_node("Reshape", [out + "_centred", out + "_groups"], [out + "_grouped"]),
                 helper.make_node("Gather", [table + "_group_scale", ids], [out + "_scale16"], axis=0),
                 helper.make_node("Cast", [out + "_scale16"], [out + "_scale"], to=TensorProto.FLOAT),
